@@ -1,0 +1,232 @@
+//! Vulnerability candidates: rule packs (data files), interprocedural taint analysis, and
+//! pattern rules, over the representation that `vigil-code` lowers source into.
+//!
+//! Layering: [`rules`] loads rule packs; [`project`] indexes the parsed files; [`engine`]
+//! interprets each function abstractly and reports findings; [`scan`] drives a whole run.
+
+pub mod engine;
+pub mod project;
+pub mod rules;
+mod value;
+
+use project::{Index, Unit};
+use rayon::prelude::*;
+use rules::RuleSet;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use vigil_code::Lang;
+use vigil_core::{Finding, Report, Severity, Skipped};
+
+/// Options of one scan.
+#[derive(Debug, Clone, Default)]
+pub struct ScanOptions {
+    /// Findings below this severity are dropped.
+    pub min_severity: Severity,
+    /// Paths under these names are skipped while walking folders.
+    pub exclude: Vec<String>,
+}
+
+/// Timings of the phases of one scan, for `--stats`.
+#[derive(Debug, Clone, Default)]
+pub struct ScanStats {
+    pub discover: Duration,
+    pub parse: Duration,
+    pub analyse: Duration,
+    pub bytes: u64,
+}
+
+/// Folders never worth scanning.
+const SKIP_DIRS: &[&str] = &[
+    ".git",
+    "node_modules",
+    "target",
+    ".venv",
+    "venv",
+    "__pycache__",
+    ".tox",
+    "build",
+    ".mypy_cache",
+];
+
+/// Source files and `.properties` files under the given paths.
+pub fn discover(
+    paths: &[PathBuf],
+    opts: &ScanOptions,
+) -> (Vec<PathBuf>, Vec<PathBuf>, Vec<Skipped>) {
+    let mut sources = Vec::new();
+    let mut props = Vec::new();
+    let mut skipped = Vec::new();
+    for root in paths {
+        if root.is_file() {
+            if Lang::from_path(root).is_some() {
+                sources.push(root.clone());
+            } else {
+                skipped.push(Skipped {
+                    path: root.clone(),
+                    reason: "not a supported source file (.java, .py)".into(),
+                });
+            }
+            continue;
+        }
+        if !root.exists() {
+            skipped.push(Skipped {
+                path: root.clone(),
+                reason: "no such file or folder".into(),
+            });
+            continue;
+        }
+        let walker = walkdir::WalkDir::new(root)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| {
+                let name = e.file_name().to_string_lossy();
+                e.depth() == 0
+                    || !(e.file_type().is_dir()
+                        && (SKIP_DIRS.contains(&name.as_ref())
+                            || opts.exclude.iter().any(|x| x == name.as_ref())))
+            });
+        for entry in walker {
+            match entry {
+                Ok(e) if e.file_type().is_file() => {
+                    let p = e.into_path();
+                    if Lang::from_path(&p).is_some() {
+                        sources.push(p);
+                    } else if p.extension().and_then(|x| x.to_str()) == Some("properties") {
+                        props.push(p);
+                    }
+                }
+                Ok(_) => {}
+                Err(err) => skipped.push(Skipped {
+                    path: err
+                        .path()
+                        .map(Path::to_path_buf)
+                        .unwrap_or_else(|| root.clone()),
+                    reason: err.to_string(),
+                }),
+            }
+        }
+    }
+    (sources, props, skipped)
+}
+
+/// Parse all files in parallel. A file that cannot be read or parsed is skipped with a reason.
+pub fn parse_all(files: &[PathBuf], on_file: &(dyn Fn() + Sync)) -> (Vec<Unit>, Vec<Skipped>, u64) {
+    let results: Vec<Result<Unit, Skipped>> = files
+        .par_iter()
+        .map(|path| {
+            let r = parse_one(path);
+            on_file();
+            r
+        })
+        .collect();
+    let mut units = Vec::new();
+    let mut skipped = Vec::new();
+    let mut bytes = 0;
+    for r in results {
+        match r {
+            Ok(u) => {
+                bytes += u.source.len() as u64;
+                units.push(u);
+            }
+            Err(s) => skipped.push(s),
+        }
+    }
+    (units, skipped, bytes)
+}
+
+fn parse_one(path: &Path) -> Result<Unit, Skipped> {
+    let skip = |reason: String| Skipped {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let lang = Lang::from_path(path).ok_or_else(|| skip("unsupported language".into()))?;
+    let bytes = std::fs::read(path).map_err(|e| skip(format!("cannot read: {e}")))?;
+    let source = String::from_utf8_lossy(&bytes).into_owned();
+    let module = vigil_code::parse(lang, &source).map_err(|e| skip(e.to_string()))?;
+    // A file tree-sitter could make nothing of is reported; partial errors are tolerated.
+    if !module.syntax_errors.is_empty()
+        && module.classes.is_empty()
+        && module.functions.is_empty()
+        && module.body.is_empty()
+    {
+        let s = module.syntax_errors[0];
+        return Err(skip(format!(
+            "syntax error at {}:{}; nothing could be analysed",
+            s.start_line, s.start_col
+        )));
+    }
+    Ok(Unit {
+        path: path.to_path_buf(),
+        module,
+        source,
+    })
+}
+
+/// Run every rule over the parsed units. Findings are de-duplicated and sorted.
+pub fn analyse(
+    units: &[Unit],
+    props: &std::collections::HashMap<String, String>,
+    rules: &RuleSet,
+    on_file: &(dyn Fn() + Sync),
+) -> Vec<Finding> {
+    let idx = Index::new(units, props);
+    let empty = rules::Library::default();
+    let per_lang: Vec<(Lang, engine::LangRules)> = [Lang::Java, Lang::Python]
+        .into_iter()
+        .map(|l| {
+            let lib = rules.libraries.get(&l).unwrap_or(&empty);
+            (l, engine::LangRules::new(l, &rules.rules, lib))
+        })
+        .collect();
+    let mut findings: Vec<Finding> = (0..units.len())
+        .into_par_iter()
+        .flat_map_iter(|i| {
+            let lang = units[i].module.lang;
+            let Some((_, lr)) = per_lang.iter().find(|(l, _)| *l == lang) else {
+                return Vec::new().into_iter();
+            };
+            let mut eng = engine::Engine::new(&idx, lr);
+            eng.analyse_file(i);
+            on_file();
+            eng.findings.into_iter()
+        })
+        .collect();
+    // The same sink reached from several entry points is one finding; keep the shortest path.
+    findings.sort_by(|a, b| {
+        (&a.location, &a.rule_id, a.path.len()).cmp(&(&b.location, &b.rule_id, b.path.len()))
+    });
+    let mut seen = HashSet::new();
+    findings.retain(|f| seen.insert((f.location.clone(), f.rule_id.clone())));
+    findings
+}
+
+/// Discover, parse and analyse `paths`; the whole `hunt` pipeline without the CLI.
+pub fn scan(paths: &[PathBuf], rules: &RuleSet, opts: &ScanOptions) -> (Report, ScanStats) {
+    let t0 = Instant::now();
+    let (files, prop_files, mut skipped) = discover(paths, opts);
+    let discover_t = t0.elapsed();
+    let t1 = Instant::now();
+    let (units, parse_skipped, bytes) = parse_all(&files, &|| {});
+    skipped.extend(parse_skipped);
+    let parse_t = t1.elapsed();
+    let t2 = Instant::now();
+    let props = project::load_properties(&prop_files);
+    let mut findings = analyse(&units, &props, rules, &|| {});
+    findings.retain(|f| f.severity >= opts.min_severity);
+    let report = Report {
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        rules: rules.rules.iter().map(|r| r.meta()).collect(),
+        findings,
+        skipped,
+        files_scanned: units.len(),
+        lines_scanned: units.iter().map(|u| u.module.lines).sum(),
+    };
+    let stats = ScanStats {
+        discover: discover_t,
+        parse: parse_t,
+        analyse: t2.elapsed(),
+        bytes,
+    };
+    (report, stats)
+}

@@ -1,0 +1,329 @@
+//! Abstract values of the taint engine: what a variable may hold.
+
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use vigil_code::{Function, Lit, Span};
+
+/// One bit per taint rule of the language: the rules for which the data is still dangerous.
+pub type Mask = u128;
+
+/// A step of a taint path, shared between values (a persistent linked list).
+#[derive(Debug)]
+pub struct Step {
+    pub file: usize,
+    pub span: Span,
+    pub msg: String,
+    pub prev: Option<Rc<Step>>,
+    pub len: u16,
+}
+
+/// Paths longer than this stop growing: the first steps and the sink matter most.
+const MAX_PATH: u16 = 24;
+
+#[derive(Debug, Clone)]
+pub struct Taint {
+    pub mask: Mask,
+    pub path: Rc<Step>,
+}
+
+impl Taint {
+    pub fn new(mask: Mask, file: usize, span: Span, msg: String) -> Taint {
+        Taint {
+            mask,
+            path: Rc::new(Step {
+                file,
+                span,
+                msg,
+                prev: None,
+                len: 1,
+            }),
+        }
+    }
+
+    pub fn step(&self, file: usize, span: Span, msg: impl FnOnce() -> String) -> Taint {
+        if self.path.len >= MAX_PATH || (self.path.file == file && self.path.span == span) {
+            return self.clone();
+        }
+        Taint {
+            mask: self.mask,
+            path: Rc::new(Step {
+                file,
+                span,
+                msg: msg(),
+                prev: Some(self.path.clone()),
+                len: self.path.len + 1,
+            }),
+        }
+    }
+
+    /// The steps from the source to the latest.
+    pub fn steps(&self) -> Vec<&Step> {
+        let mut out = Vec::new();
+        let mut cur: Option<&Step> = Some(&self.path);
+        while let Some(s) = cur {
+            out.push(s);
+            cur = s.prev.as_deref();
+        }
+        out.reverse();
+        out
+    }
+}
+
+pub fn union(a: Option<Taint>, b: Option<&Taint>) -> Option<Taint> {
+    match (a, b) {
+        (None, None) => None,
+        (Some(a), None) => Some(a),
+        (None, Some(b)) => Some(b.clone()),
+        (Some(mut a), Some(b)) => {
+            a.mask |= b.mask;
+            Some(a)
+        }
+    }
+}
+
+/// Keep only the bits in `keep`; no bits left means clean.
+pub fn restrict(t: Option<Taint>, keep: Mask) -> Option<Taint> {
+    t.and_then(|mut t| {
+        t.mask &= keep;
+        (t.mask != 0).then_some(t)
+    })
+}
+
+/// Element-level knowledge of a collection or object built in the analysed code.
+#[derive(Debug, Clone)]
+pub enum Elems<'p> {
+    /// Maps, dicts, and object fields, by constant key.
+    Map(BTreeMap<String, Val<'p>>),
+    /// Lists, arrays and tuples, by position.
+    List(Vec<Val<'p>>),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Val<'p> {
+    /// Taint of the value as a whole (and of every element).
+    pub taint: Option<Taint>,
+    pub konst: Option<Lit>,
+    /// Simple type name, when known.
+    pub ty: Option<Rc<str>>,
+    pub elems: Option<Rc<Elems<'p>>>,
+    /// A Python function bound to a local name: (file, definition).
+    pub func: Option<(usize, &'p Function)>,
+}
+
+impl<'p> Val<'p> {
+    pub fn konst(l: Lit) -> Val<'p> {
+        let ty: Option<Rc<str>> = match &l {
+            Lit::Str(_) => Some("String".into()),
+            Lit::Int(_) => Some("int".into()),
+            Lit::Bool(_) => Some("boolean".into()),
+            Lit::Float(_) => Some("double".into()),
+            Lit::Null => None,
+        };
+        Val {
+            konst: Some(l),
+            ty,
+            ..Val::default()
+        }
+    }
+
+    pub fn typed(ty: &str) -> Val<'p> {
+        Val {
+            ty: Some(ty.into()),
+            ..Val::default()
+        }
+    }
+
+    pub fn tainted(t: Option<Taint>) -> Val<'p> {
+        Val {
+            taint: t,
+            ..Val::default()
+        }
+    }
+
+    pub fn str_konst(&self) -> Option<&str> {
+        match &self.konst {
+            Some(Lit::Str(s)) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Taint of the value and of everything stored in it.
+    pub fn all_taint(&self) -> Option<Taint> {
+        let mut t = self.taint.clone();
+        if let Some(e) = &self.elems {
+            match &**e {
+                Elems::Map(m) => {
+                    for v in m.values() {
+                        t = union(t, v.all_taint().as_ref());
+                    }
+                }
+                Elems::List(l) => {
+                    for v in l {
+                        t = union(t, v.all_taint().as_ref());
+                    }
+                }
+            }
+        }
+        t
+    }
+
+    /// The value of an element read with an unknown key: any element, or the whole.
+    pub fn any_elem(&self) -> Val<'p> {
+        Val::tainted(self.all_taint())
+    }
+
+    /// Join at a control-flow merge: may be either.
+    pub fn join(&self, other: &Val<'p>) -> Val<'p> {
+        let mut taint = union(self.taint.clone(), other.taint.as_ref());
+        let konst = match (&self.konst, &other.konst) {
+            (Some(a), Some(b)) if a == b => Some(a.clone()),
+            _ => None,
+        };
+        let ty = match (&self.ty, &other.ty) {
+            (Some(a), Some(b)) if a == b => Some(a.clone()),
+            (Some(a), None) => Some(a.clone()),
+            (None, Some(b)) => Some(b.clone()),
+            _ => None,
+        };
+        let elems = match (&self.elems, &other.elems) {
+            (Some(a), Some(b)) if Rc::ptr_eq(a, b) => Some(a.clone()),
+            (Some(a), Some(b)) => match (&**a, &**b) {
+                (Elems::Map(x), Elems::Map(y)) => {
+                    let mut m = x.clone();
+                    for (k, v) in y {
+                        let j = match m.get(k) {
+                            Some(old) => old.join(v),
+                            None => v.join(&Val::default()),
+                        };
+                        m.insert(k.clone(), j);
+                    }
+                    for (k, v) in m.iter_mut() {
+                        if !y.contains_key(k) {
+                            *v = v.join(&Val::default());
+                        }
+                    }
+                    Some(Rc::new(Elems::Map(m)))
+                }
+                (Elems::List(x), Elems::List(y)) if x.len() == y.len() => Some(Rc::new(
+                    Elems::List(x.iter().zip(y).map(|(a, b)| a.join(b)).collect()),
+                )),
+                _ => {
+                    taint = union(taint, self.all_taint().as_ref());
+                    taint = union(taint, other.all_taint().as_ref());
+                    None
+                }
+            },
+            // One side unknown: keep what we know, but its data may be anywhere.
+            (Some(_), None) => {
+                taint = union(taint, self.all_taint().as_ref());
+                None
+            }
+            (None, Some(_)) => {
+                taint = union(taint, other.all_taint().as_ref());
+                None
+            }
+            (None, None) => None,
+        };
+        let func = self.func.or(other.func);
+        Val {
+            taint,
+            konst,
+            ty,
+            elems,
+            func,
+        }
+    }
+
+    /// Cheap fingerprint for call caching: taint bits and constant.
+    pub fn signature(&self, h: &mut impl std::hash::Hasher) {
+        use std::hash::Hash;
+        self.all_taint().map(|t| t.mask).hash(h);
+        format!("{:?}", self.konst).hash(h);
+        self.ty.hash(h);
+        self.elems.is_some().hash(h);
+    }
+}
+
+/// Variables in scope at a program point.
+#[derive(Debug, Clone, Default)]
+pub struct State<'p> {
+    pub vars: std::collections::HashMap<Rc<str>, Val<'p>>,
+    /// No execution reaches here (after return/break, or in a branch that cannot run).
+    pub dead: bool,
+}
+
+impl<'p> State<'p> {
+    pub fn join(&self, other: &State<'p>) -> State<'p> {
+        if self.dead {
+            return other.clone();
+        }
+        if other.dead {
+            return self.clone();
+        }
+        let mut vars = self.vars.clone();
+        for (k, v) in &other.vars {
+            let j = match vars.get(k) {
+                Some(old) => old.join(v),
+                None => v.join(&Val::default()),
+            };
+            vars.insert(k.clone(), j);
+        }
+        for (k, v) in vars.iter_mut() {
+            if !other.vars.contains_key(k) {
+                *v = v.join(&Val::default());
+            }
+        }
+        State { vars, dead: false }
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Val<'p>> {
+        self.vars.get(name)
+    }
+
+    pub fn set(&mut self, name: &str, v: Val<'p>) {
+        self.vars.insert(name.into(), v);
+    }
+
+    /// A cheap comparison used to stop loop iteration: same taint masks and constants.
+    pub fn same_as(&self, other: &State<'p>) -> bool {
+        if self.dead != other.dead || self.vars.len() != other.vars.len() {
+            return false;
+        }
+        self.vars.iter().all(|(k, v)| {
+            other.vars.get(k).is_some_and(|o| {
+                o.all_taint().map(|t| t.mask) == v.all_taint().map(|t| t.mask) && o.konst == v.konst
+            })
+        })
+    }
+}
+
+pub fn truthy(l: &Lit) -> bool {
+    match l {
+        Lit::Str(s) => !s.is_empty(),
+        Lit::Int(i) => *i != 0,
+        Lit::Float(f) => *f != 0.0,
+        Lit::Bool(b) => *b,
+        Lit::Null => false,
+    }
+}
+
+/// Text of a constant as it would print (`1`, `true`, `x`).
+pub fn lit_text(l: &Lit, python: bool) -> String {
+    match l {
+        Lit::Str(s) => s.clone(),
+        Lit::Int(i) => i.to_string(),
+        Lit::Float(f) => f.to_string(),
+        Lit::Bool(b) => match (python, b) {
+            (true, true) => "True".into(),
+            (true, false) => "False".into(),
+            (false, b) => b.to_string(),
+        },
+        Lit::Null => {
+            if python {
+                "None".into()
+            } else {
+                "null".into()
+            }
+        }
+    }
+}

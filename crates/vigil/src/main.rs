@@ -1,0 +1,321 @@
+//! The `vigil` command line: argument parsing, progress, output and exit codes.
+//! All analysis lives in the library crates.
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+use vigil_core::{Report, Severity, report};
+use vigil_hunt::rules::RuleSet;
+
+#[derive(Parser)]
+#[command(
+    name = "vigil",
+    version,
+    about = "Vigil: find vulnerabilities in source code and score security tools"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Find vulnerabilities in source code (Java, Python).
+    Hunt(HuntArgs),
+    /// Score tools on labelled corpora.
+    #[command(subcommand)]
+    Eval(EvalCommand),
+    /// List the rules (built in, or from --rules).
+    Rules {
+        #[arg(long)]
+        rules: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+    Sarif,
+}
+
+#[derive(clap::Args)]
+struct HuntArgs {
+    /// Files or folders to scan.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value = "text")]
+    format: Format,
+    /// Write the report here instead of standard output.
+    #[arg(long, short = 'o')]
+    output: Option<PathBuf>,
+    /// A rules folder laid out like the repository's `rules/` (default: the built-in rules).
+    #[arg(long)]
+    rules: Option<PathBuf>,
+    /// Only run these rule ids (repeatable).
+    #[arg(long = "rule")]
+    only: Vec<String>,
+    /// Worker threads (default: all cores).
+    #[arg(long, short = 'j')]
+    jobs: Option<usize>,
+    /// Report findings at or above this severity; the exit code follows it too.
+    #[arg(long, default_value = "low")]
+    min_severity: Severity,
+    /// Skip folders with these names (repeatable).
+    #[arg(long)]
+    exclude: Vec<String>,
+    /// Print throughput (files/s, lines/s, MB/s) and phase timings to standard error.
+    #[arg(long)]
+    stats: bool,
+    /// Text output: show the data-flow path of each finding.
+    #[arg(long)]
+    paths_detail: bool,
+    /// Colour: auto (on a terminal), always, never.
+    #[arg(long, default_value = "auto")]
+    color: String,
+}
+
+#[derive(Subcommand)]
+enum EvalCommand {
+    /// Score any tool's SARIF against an OWASP Benchmark expected-results CSV.
+    Owasp {
+        /// The expected results (`expectedresults-*.csv`).
+        #[arg(long)]
+        expected: PathBuf,
+        /// The tool's SARIF output.
+        results: PathBuf,
+        #[arg(long, value_enum, default_value = "text")]
+        format: EvalFormat,
+        /// Also list every false negative and false positive.
+        #[arg(long)]
+        misses: bool,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum EvalFormat {
+    Text,
+    Json,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("VIGIL_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Hunt(args) => hunt(args),
+        Command::Eval(EvalCommand::Owasp {
+            expected,
+            results,
+            format,
+            misses,
+        }) => eval_owasp(&expected, &results, format, misses),
+        Command::Rules { rules } => list_rules(rules),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn load_rules(dir: Option<&PathBuf>) -> Result<RuleSet> {
+    let loaded = match dir {
+        Some(d) => RuleSet::load_dir(d),
+        None => RuleSet::builtin(),
+    };
+    loaded.map_err(|errors| {
+        let list: Vec<String> = errors.iter().map(|e| format!("  {e}")).collect();
+        anyhow::anyhow!("rules did not load:\n{}", list.join("\n"))
+    })
+}
+
+fn hunt(args: HuntArgs) -> Result<ExitCode> {
+    if let Some(j) = args.jobs {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(j.max(1))
+            .build_global()
+            .context("cannot set the number of worker threads")?;
+    }
+    let mut rules = load_rules(args.rules.as_ref())?;
+    rules.select(&args.only);
+    if rules.rules.is_empty() {
+        anyhow::bail!("no rules selected");
+    }
+    let opts = vigil_hunt::ScanOptions {
+        min_severity: args.min_severity,
+        exclude: args.exclude.clone(),
+    };
+    let started = Instant::now();
+    let (report, stats) = run_scan(&args.paths, &rules, &opts)?;
+    let elapsed = started.elapsed();
+
+    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
+    let color = match args.color.as_str() {
+        "always" => true,
+        "never" => false,
+        _ => to_terminal && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let mut out: Box<dyn Write> = match &args.output {
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("cannot write {}", p.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    match args.format {
+        Format::Text => report::write_text(
+            &report,
+            &mut out,
+            &report::TextOptions {
+                color,
+                show_paths: args.paths_detail,
+            },
+        )?,
+        Format::Json => report::write_json(&report, &mut out)?,
+        Format::Sarif => report::write_sarif(&report, &mut out)?,
+    }
+    out.flush()?;
+    drop(out);
+
+    for s in &report.skipped {
+        tracing::warn!("skipped {}: {}", s.path.display(), s.reason);
+    }
+    if args.stats {
+        print_stats(&report, &stats, elapsed);
+    }
+    Ok(exit_for(&report))
+}
+
+fn run_scan(
+    paths: &[PathBuf],
+    rules: &RuleSet,
+    opts: &vigil_hunt::ScanOptions,
+) -> Result<(Report, vigil_hunt::ScanStats)> {
+    use indicatif::{ProgressBar, ProgressStyle};
+    let show = std::io::stderr().is_terminal();
+    let t0 = Instant::now();
+    let (files, prop_files, mut skipped) = vigil_hunt::discover(paths, opts);
+    let discover = t0.elapsed();
+    // Progress only where it helps: a terminal and a run long enough to watch.
+    let bar = if show && files.len() > 200 {
+        let b = ProgressBar::new(files.len() as u64 * 2);
+        b.set_style(
+            ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        b.set_message("parsing and analysing");
+        b
+    } else {
+        ProgressBar::hidden()
+    };
+    let tick = || bar.inc(1);
+    let t1 = Instant::now();
+    let (units, parse_skipped, bytes) = vigil_hunt::parse_all(&files, &tick);
+    skipped.extend(parse_skipped);
+    let parse = t1.elapsed();
+    let t2 = Instant::now();
+    let props = vigil_hunt::project::load_properties(&prop_files);
+    let mut findings = vigil_hunt::analyse(&units, &props, rules, &tick);
+    findings.retain(|f| f.severity >= opts.min_severity);
+    bar.finish_and_clear();
+    let report = Report {
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        rules: rules.rules.iter().map(|r| r.meta()).collect(),
+        findings,
+        skipped,
+        files_scanned: units.len(),
+        lines_scanned: units.iter().map(|u| u.module.lines).sum(),
+    };
+    Ok((
+        report,
+        vigil_hunt::ScanStats {
+            discover,
+            parse,
+            analyse: t2.elapsed(),
+            bytes,
+        },
+    ))
+}
+
+fn print_stats(report: &Report, stats: &vigil_hunt::ScanStats, elapsed: std::time::Duration) {
+    let secs = elapsed.as_secs_f64().max(1e-9);
+    eprintln!(
+        "stats: {} files, {} lines, {:.1} MB in {:.3}s: {:.0} files/s, {:.0} lines/s, {:.2} MB/s",
+        report.files_scanned,
+        report.lines_scanned,
+        stats.bytes as f64 / 1e6,
+        secs,
+        report.files_scanned as f64 / secs,
+        report.lines_scanned as f64 / secs,
+        stats.bytes as f64 / 1e6 / secs
+    );
+    eprintln!(
+        "stats: discover {:.3}s, parse+lower {:.3}s, analyse {:.3}s; {} findings, {} skipped",
+        stats.discover.as_secs_f64(),
+        stats.parse.as_secs_f64(),
+        stats.analyse.as_secs_f64(),
+        report.findings.len(),
+        report.skipped.len()
+    );
+}
+
+fn exit_for(report: &Report) -> ExitCode {
+    if report.findings.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn eval_owasp(
+    expected: &PathBuf,
+    results: &PathBuf,
+    format: EvalFormat,
+    misses: bool,
+) -> Result<ExitCode> {
+    use vigil_eval::owasp;
+    let exp = owasp::read_expected_file(expected)?;
+    let res = owasp::read_sarif_file(results)?;
+    let card = owasp::score(&exp, &res);
+    match format {
+        EvalFormat::Text => {
+            let text = if misses {
+                card.to_text_with_misses()
+            } else {
+                card.to_text()
+            };
+            print!("{text}");
+        }
+        EvalFormat::Json => println!("{}", serde_json::to_string_pretty(&card)?),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn list_rules(dir: Option<PathBuf>) -> Result<ExitCode> {
+    let rules = load_rules(dir.as_ref())?;
+    let mut out = std::io::stdout().lock();
+    for r in &rules.rules {
+        let cwe: Vec<String> = r.cwe.iter().map(|c| format!("CWE-{c}")).collect();
+        writeln!(
+            out,
+            "{:<36} {:<8} {:<9} {:<16} {}",
+            r.id,
+            format!("{:?}", r.kind).to_lowercase(),
+            r.severity.as_str(),
+            cwe.join(","),
+            r.name
+        )?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
