@@ -14,6 +14,9 @@ use std::rc::Rc;
 use vigil_code::*;
 use vigil_core::{Finding, FlowStep, Location};
 
+/// Type given to an XML parser that resolves external entities.
+const UNSAFE_PARSER: &str = "UnsafeXmlParser";
+
 /// How deep calls are followed into project code.
 const MAX_CALL_DEPTH: usize = 6;
 /// Interface calls resolve to at most this many implementations.
@@ -833,10 +836,17 @@ impl<'p> Engine<'p> {
                 }
             }
         }
-        if self.py()
-            && let Some(v) = self.module_global(fr.file, n)
-        {
-            return v;
+        if self.py() {
+            if let Some(v) = self.module_global(fr.file, n) {
+                return v;
+            }
+            let module = &self.idx.units[fr.file].module;
+            if let Some(i) = module.imports.iter().rev().find(|i| i.alias == n) {
+                return Val {
+                    module_path: Some(i.path.as_str().into()),
+                    ..Val::default()
+                };
+            }
         }
         Val::default()
     }
@@ -936,6 +946,14 @@ impl<'p> Engine<'p> {
             }
         }
         let o = self.eval(fr, st, obj);
+        if let Some(mp) = &o.module_path {
+            let full = format!("{mp}.{name}");
+            let mut v = self.static_ref_qual(fr, &full, &full);
+            if v.taint.is_none() && v.konst.is_none() {
+                v.module_path = Some(full.as_str().into());
+            }
+            return v;
+        }
         if name == "length" && !self.py() {
             return Val::typed("int");
         }
@@ -962,6 +980,15 @@ impl<'p> Engine<'p> {
         } else {
             dotted.to_string()
         };
+        let mut v = self.static_ref_qual(fr, dotted, &qual);
+        if self.py() && v.taint.is_none() && v.konst.is_none() {
+            v.module_path = Some(qual.as_str().into());
+        }
+        v
+    }
+
+    fn static_ref_qual(&mut self, fr: &mut Frame<'p>, dotted: &str, qual: &str) -> Val<'p> {
+        let qual = qual.to_string();
         for spec in &self.rules.lib.sources {
             if spec.attrs.iter().any(|a| path_has_prefix(&qual, a)) {
                 let label = spec
@@ -1088,13 +1115,24 @@ impl<'p> Engine<'p> {
 
     fn call(&mut self, fr: &mut Frame<'p>, st: &mut State<'p>, c: &'p Call) -> Val<'p> {
         let recv_dotted = c.receiver.as_ref().and_then(|r| r.dotted());
-        let static_recv = recv_dotted
+        let mut static_recv = recv_dotted
             .as_deref()
             .is_some_and(|d| !self.is_value_ref(fr, st, d));
-        let recv = match (&c.receiver, static_recv) {
+        let mut recv = match (&c.receiver, static_recv) {
             (Some(r), false) => Some(self.eval(fr, st, r)),
             _ => None,
         };
+        // A module attribute that is itself a source (`request.args.get(..)`) is a value.
+        if static_recv
+            && let Some(r) = &c.receiver
+            && matches!(r, Expr::Field { .. })
+        {
+            let v = self.eval(fr, st, r);
+            if v.taint.is_some() {
+                recv = Some(v);
+                static_recv = false;
+            }
+        }
         let args: Vec<Val<'p>> = c.args.iter().map(|a| self.eval(fr, st, a)).collect();
         let kwargs: Vec<(&'p str, Val<'p>)> = c
             .kwargs
@@ -1117,11 +1155,17 @@ impl<'p> Engine<'p> {
             } else {
                 None
             }
+        } else if let Some(mp) = recv.as_ref().and_then(|r| r.module_path.as_ref()) {
+            Some(format!("{mp}.{}", c.name))
         } else {
             recv.as_ref()
                 .and_then(|r| r.ty.as_ref())
                 .map(|t| format!("{t}.{}", c.name))
         };
+        let module_call = recv
+            .as_ref()
+            .is_some_and(|r| r.module_path.is_some() && r.taint.is_none());
+        let recv = if module_call { None } else { recv };
         let site = Site {
             qual,
             recv_ty: recv.as_ref().and_then(|r| r.ty.clone()),
@@ -1131,15 +1175,29 @@ impl<'p> Engine<'p> {
         };
 
         // A Python call of a project class constructs it.
-        if self.py()
-            && c.receiver.is_none()
-            && st.get(&c.name).is_none()
-            && !self.idx.classes_named(&c.name, fr.file).is_empty()
-        {
-            return self.construct(fr, st, &c.name, args, kwargs, c.span);
+        if self.py() {
+            if c.receiver.is_none()
+                && st.get(&c.name).is_none()
+                && !self.idx.classes_named(&c.name, fr.file).is_empty()
+            {
+                return self.construct(fr, st, &c.name, args, kwargs, c.span);
+            }
+            if let Some(q) = &site.qual
+                && let Some((module, class)) = q.rsplit_once('.')
+                && self.idx.modules_named(module).iter().any(|&f| {
+                    self.idx.units[f]
+                        .module
+                        .classes
+                        .iter()
+                        .any(|k| k.name == class)
+                })
+            {
+                return self.construct(fr, st, class, args, kwargs, c.span);
+            }
         }
 
         let mut result = self.call_result(fr, st, c, &site, recv.as_ref(), &args, &kwargs);
+        self.mark_unsafe_parser(fr, st, c, &site, &args);
 
         self.check_call(fr, &site, recv.as_ref(), &args, &kwargs, c.span);
         result.taint = self.sanitize(&site, &args, &kwargs, result.taint);
@@ -1155,7 +1213,44 @@ impl<'p> Engine<'p> {
         if result.ty.is_none() {
             result.ty = self.return_type(&site);
         }
+        // Python classes are called like functions: `configparser.ConfigParser()`.
+        if result.ty.is_none()
+            && self.py()
+            && let Some(last) = site.qual.as_deref().and_then(|q| q.rsplit('.').next())
+            && last.starts_with(|ch: char| ch.is_ascii_uppercase())
+        {
+            result.ty = Some(last.into());
+        }
         result
+    }
+
+    /// `parser.setFeature(external_entities, True)`: the parser now resolves external entities.
+    fn mark_unsafe_parser(
+        &mut self,
+        fr: &Frame<'p>,
+        st: &mut State<'p>,
+        c: &'p Call,
+        site: &Site,
+        args: &[Val<'p>],
+    ) {
+        let lib = self.rules.lib;
+        let enables = args
+            .last()
+            .and_then(|a| a.konst.as_ref())
+            .is_some_and(truthy);
+        if !enables
+            || !lib
+                .unsafe_parsers
+                .iter()
+                .any(|s| self.spec_matches(s, site, args, &[]))
+        {
+            return;
+        }
+        if let Some(path) = c.receiver.as_ref().and_then(|r| r.dotted()) {
+            let mut v = st.get(&path).cloned().unwrap_or_default();
+            v.ty = Some(UNSAFE_PARSER.into());
+            self.write_path(fr, st, &path, v);
+        }
     }
 
     fn source_label(&self, site: &Site, args: &[Val<'p>]) -> Option<String> {
@@ -1832,6 +1927,11 @@ impl<'p> Engine<'p> {
                 return false;
             }
         }
+        if let Some(i) = spec.parser_arg
+            && args.get(i).and_then(|a| a.ty.as_deref()) != Some(UNSAFE_PARSER)
+        {
+            return false;
+        }
         if let Some(re) = &spec.compiled {
             let text = if let Some(k) = &spec.kwarg {
                 match kwargs.iter().find(|(n, _)| n == k) {
@@ -1839,9 +1939,13 @@ impl<'p> Engine<'p> {
                     None => return spec.missing,
                 }
             } else {
+                // A module constant we cannot fold is compared by its name.
                 args.get(spec.arg.unwrap_or(0))
-                    .and_then(|v| v.konst.as_ref())
-                    .map(|l| lit_text(l, self.py()))
+                    .and_then(|v| match (&v.konst, &v.ty) {
+                        (Some(l), _) => Some(lit_text(l, self.py())),
+                        (None, Some(t)) if v.module_path.is_some() => Some(t.to_string()),
+                        _ => None,
+                    })
             };
             return text.is_some_and(|t| re.is_match(&t));
         }

@@ -65,6 +65,10 @@ pub struct CallSpec {
     /// Item assignments into these objects are sinks: `flask.session[k] = v`.
     #[serde(default)]
     pub stores: Vec<String>,
+    /// Sink only when this positional argument is a parser made unsafe by a call in the
+    /// library's `unsafe_parsers` (XXE).
+    #[serde(default)]
+    pub parser_arg: Option<usize>,
     /// Human label for a source (`HTTP request parameter`).
     #[serde(default)]
     pub label: Option<String>,
@@ -154,6 +158,10 @@ pub struct Library {
     /// Methods that store their arguments into the receiver (`sb.append(x)`, `list.add(x)`).
     #[serde(default)]
     pub mutators: Vec<String>,
+    /// Calls that switch their receiver (an XML parser) to resolving external entities,
+    /// when their last argument is true.
+    #[serde(default)]
+    pub unsafe_parsers: Vec<CallSpec>,
 }
 
 /// All rules and libraries for all languages.
@@ -268,7 +276,12 @@ impl RuleSet {
             if is_library {
                 match toml::from_str::<Library>(&text) {
                     Ok(mut lib) => {
-                        for spec in lib.sources.iter_mut().chain(lib.cleansers.iter_mut()) {
+                        for spec in lib
+                            .sources
+                            .iter_mut()
+                            .chain(lib.cleansers.iter_mut())
+                            .chain(lib.unsafe_parsers.iter_mut())
+                        {
                             if let Err(e) = compile(spec) {
                                 errors.push(invalid(&path, e));
                             }
@@ -278,6 +291,7 @@ impl RuleSet {
                         entry.cleansers.extend(lib.cleansers);
                         entry.returns.extend(lib.returns);
                         entry.mutators.extend(lib.mutators);
+                        entry.unsafe_parsers.extend(lib.unsafe_parsers);
                     }
                     Err(e) => errors.push(invalid(&path, e.to_string())),
                 }

@@ -108,6 +108,9 @@ pub struct Val<'p> {
     pub elems: Option<Rc<Elems<'p>>>,
     /// A Python function bound to a local name: (file, definition).
     pub func: Option<(usize, &'p Function)>,
+    /// The module or module attribute this value is (`flask.request`), kept through
+    /// assignments and fields so that `self.req.args` still resolves to a source.
+    pub module_path: Option<Rc<str>>,
 }
 
 impl<'p> Val<'p> {
@@ -225,12 +228,17 @@ impl<'p> Val<'p> {
             (None, None) => None,
         };
         let func = self.func.or(other.func);
+        let module_path = match (&self.module_path, &other.module_path) {
+            (Some(a), Some(b)) if a == b => Some(a.clone()),
+            _ => None,
+        };
         Val {
             taint,
             konst,
             ty,
             elems,
             func,
+            module_path,
         }
     }
 
