@@ -1027,6 +1027,20 @@ impl<'p> Engine<'p> {
         Val::typed(last)
     }
 
+    /// `pkg.Class.FIELD` where `Class` is a project class that declares `FIELD`.
+    fn java_static_field(&mut self, fr: &mut Frame<'p>, dotted: &str) -> Option<Val<'p>> {
+        let (owner, member) = dotted.rsplit_once('.')?;
+        let cls = owner.rsplit('.').next().unwrap_or(owner);
+        for c in self.idx.classes_named(cls, fr.file) {
+            if let Some(f) = c.class.fields.iter().find(|f| f.name == member) {
+                let mut inner = self.frame(c.file, Some(c), None);
+                let mut st = State::default();
+                return Some(self.field_decl(&mut inner, &mut st, f));
+            }
+        }
+        None
+    }
+
     fn binop(&self, op: BinOp, l: &Val<'p>, r: &Val<'p>) -> Val<'p> {
         use BinOp::*;
         if let (Some(a), Some(b)) = (&l.konst, &r.konst)
@@ -1122,6 +1136,15 @@ impl<'p> Engine<'p> {
             (Some(r), false) => Some(self.eval(fr, st, r)),
             _ => None,
         };
+        // A static field of a project class (`Helper.template.query(..)`) is a value.
+        if static_recv
+            && !self.py()
+            && let Some(d) = &recv_dotted
+            && let Some(v) = self.java_static_field(fr, d)
+        {
+            recv = Some(v);
+            static_recv = false;
+        }
         // A module attribute that is itself a source (`request.args.get(..)`) is a value.
         if static_recv
             && let Some(r) = &c.receiver

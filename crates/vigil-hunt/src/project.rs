@@ -91,11 +91,16 @@ impl<'p> Index<'p> {
         }
     }
 
-    /// Classes named `name` (simple name), preferring those in `file`.
+    /// Classes named `name` (simple name). A class of that name in `file` itself shadows
+    /// the others (Java nested classes, Python local classes).
     pub fn classes_named(&self, name: &str, file: usize) -> Vec<ClassRef<'p>> {
-        let mut v = self.classes.get(name).cloned().unwrap_or_default();
-        v.sort_by_key(|c| c.file != file);
-        v
+        let all = self.classes.get(name).map(|v| v.as_slice()).unwrap_or(&[]);
+        let local: Vec<ClassRef<'p>> = all.iter().filter(|c| c.file == file).copied().collect();
+        if local.is_empty() {
+            all.to_vec()
+        } else {
+            local
+        }
     }
 
     /// Classes that name `name` among their supertypes, transitively, at most `limit`.
