@@ -292,7 +292,7 @@ impl<'p> Engine<'p> {
                         self.block(fr, &mut a, then);
                         self.block(fr, &mut b, other);
                         // An early exit on a check of the data validates it for the rest.
-                        if a.dead && !b.dead && other.is_empty() {
+                        if a.dead && !b.dead && other.is_empty() && exits(then) {
                             self.apply_guard(fr, &mut b, cond);
                         }
                         *st = a.join(&b);
@@ -2151,6 +2151,17 @@ impl<'p> Engine<'p> {
 }
 
 // -------------------------------------------------------------------- helpers
+
+/// The block leaves the function (return or throw) on its last statement; `continue` and
+/// `break` do not count, since skipping an item is not validating the next one.
+fn exits(stmts: &[Stmt]) -> bool {
+    match stmts.last() {
+        Some(Stmt::Return(..) | Stmt::Throw(_)) => true,
+        Some(Stmt::Block(b)) => exits(b),
+        Some(Stmt::If { then, other, .. }) => exits(then) && exits(other),
+        _ => false,
+    }
+}
 
 fn root_of(t: &Taint) -> *const Step {
     let mut cur: &Step = &t.path;
