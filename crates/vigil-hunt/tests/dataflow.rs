@@ -1,0 +1,284 @@
+//! Behaviour of the taint engine itself: each test is a small program where precision or
+//! recall depends on one feature (constant branches, element-sensitive collections,
+//! interprocedural flow, validation guards). Each asserts both the vulnerable and the safe
+//! variant, so a regression in either direction fails.
+
+use std::path::{Path, PathBuf};
+use vigil_hunt::rules::RuleSet;
+use vigil_hunt::{ScanOptions, scan};
+
+/// Write `files` into a fresh folder and return the rule ids found per file name.
+fn run(files: &[(&str, &str)]) -> Vec<(String, String, u32)> {
+    let dir = tempdir();
+    for (name, text) in files {
+        let p = dir.join(name);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).expect("create dir");
+        }
+        std::fs::write(&p, text).expect("write fixture");
+    }
+    let rules = RuleSet::builtin().expect("built-in rules load");
+    let (report, _) = scan(&[dir.clone()], &rules, &ScanOptions::default());
+    let out = report
+        .findings
+        .iter()
+        .map(|f| {
+            let file = f
+                .location
+                .path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            (file, f.rule_id.clone(), f.location.start_line)
+        })
+        .collect();
+    let _ = std::fs::remove_dir_all(&dir);
+    out
+}
+
+fn tempdir() -> PathBuf {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let d = std::env::temp_dir().join(format!(
+        "vigil-dataflow-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
+    std::fs::create_dir_all(&d).expect("temp dir");
+    d
+}
+
+fn has(found: &[(String, String, u32)], file: &str, rule: &str) -> bool {
+    found
+        .iter()
+        .any(|(f, r, _)| f == file && r == rule && Path::new(f).extension().is_some())
+}
+
+fn servlet(class: &str, body: &str, extra: &str) -> String {
+    format!(
+        r#"
+import java.io.IOException;
+import javax.servlet.http.*;
+
+public class {class} extends HttpServlet {{
+    public void doPost(HttpServletRequest request, HttpServletResponse response) throws IOException {{
+        String param = request.getParameter("p");
+        String bar;
+{body}
+        java.sql.Statement st = null;
+        try {{ st.executeQuery("SELECT * FROM t WHERE a = '" + bar + "'"); }} catch (Exception e) {{ }}
+    }}
+{extra}
+}}
+"#
+    )
+}
+
+#[test]
+fn constant_conditions_prune_branches() {
+    let vulnerable = servlet(
+        "Vuln",
+        "        int num = 86;\n        if ((7 * 42) - num > 300) bar = \"safe\"; else bar = param;",
+        "",
+    );
+    let safe = servlet(
+        "Safe",
+        "        int num = 86;\n        if ((7 * 42) - num > 200) bar = \"safe\"; else bar = param;",
+        "",
+    );
+    let ternary_safe = servlet(
+        "Tern",
+        "        int num = 106;\n        bar = (7 * 18) + num > 200 ? \"safe\" : param;",
+        "",
+    );
+    let found = run(&[
+        ("Vuln.java", &vulnerable),
+        ("Safe.java", &safe),
+        ("Tern.java", &ternary_safe),
+    ]);
+    assert!(has(&found, "Vuln.java", "java/sql-injection"), "{found:?}");
+    assert!(!has(&found, "Safe.java", "java/sql-injection"), "{found:?}");
+    assert!(!has(&found, "Tern.java", "java/sql-injection"), "{found:?}");
+}
+
+#[test]
+fn switch_on_constant_takes_one_case() {
+    let body = |idx: u32| {
+        format!(
+            "        String guess = \"ABC\";\n        char t = guess.charAt({idx});\n        switch (t) {{\n          case 'A': bar = param; break;\n          case 'B': bar = \"bob\"; break;\n          default: bar = \"x\"; break;\n        }}"
+        )
+    };
+    let found = run(&[
+        ("SwA.java", &servlet("SwA", &body(0), "")),
+        ("SwB.java", &servlet("SwB", &body(1), "")),
+    ]);
+    assert!(has(&found, "SwA.java", "java/sql-injection"), "{found:?}");
+    assert!(!has(&found, "SwB.java", "java/sql-injection"), "{found:?}");
+}
+
+#[test]
+fn maps_and_lists_are_element_sensitive() {
+    let map = |key: &str| {
+        format!(
+            "        java.util.HashMap<String,Object> m = new java.util.HashMap<String,Object>();\n        m.put(\"keyA\", \"a\");\n        m.put(\"keyB\", param);\n        bar = (String) m.get(\"{key}\");"
+        )
+    };
+    let list = |idx: u32| {
+        format!(
+            "        java.util.List<String> l = new java.util.ArrayList<String>();\n        l.add(\"safe\");\n        l.add(param);\n        l.add(\"moresafe\");\n        l.remove(0);\n        bar = l.get({idx});"
+        )
+    };
+    let found = run(&[
+        ("MapB.java", &servlet("MapB", &map("keyB"), "")),
+        ("MapA.java", &servlet("MapA", &map("keyA"), "")),
+        ("List0.java", &servlet("List0", &list(0), "")),
+        ("List1.java", &servlet("List1", &list(1), "")),
+    ]);
+    assert!(has(&found, "MapB.java", "java/sql-injection"), "{found:?}");
+    assert!(!has(&found, "MapA.java", "java/sql-injection"), "{found:?}");
+    assert!(has(&found, "List0.java", "java/sql-injection"), "{found:?}");
+    assert!(!has(&found, "List1.java", "java/sql-injection"), "{found:?}");
+}
+
+#[test]
+fn flows_through_helpers_in_other_files_and_interfaces() {
+    let helper = r#"
+package app.util;
+public class Text {
+    public static String wrap(String s) { StringBuilder b = new StringBuilder(); b.append("<").append(s); return b.toString(); }
+    public static String constant(String s) { return "fixed"; }
+}
+"#;
+    let iface = r#"
+package app.util;
+public interface Transformer { String apply(String s); }
+"#;
+    let impl_ = r#"
+package app.util;
+public class Identity implements Transformer { public String apply(String s) { String r = s; return r; } }
+"#;
+    let viahelper = servlet("ViaHelper", "        bar = app.util.Text.wrap(param);", "");
+    let viaconst = servlet("ViaConst", "        bar = app.util.Text.constant(param);", "");
+    let viaiface = servlet(
+        "ViaIface",
+        "        app.util.Transformer t = make();\n        bar = t.apply(param);",
+        "    static app.util.Transformer make() { return null; }",
+    );
+    let found = run(&[
+        ("util/Text.java", helper),
+        ("util/Transformer.java", iface),
+        ("util/Identity.java", impl_),
+        ("ViaHelper.java", &viahelper),
+        ("ViaConst.java", &viaconst),
+        ("ViaIface.java", &viaiface),
+    ]);
+    assert!(has(&found, "ViaHelper.java", "java/sql-injection"), "{found:?}");
+    assert!(!has(&found, "ViaConst.java", "java/sql-injection"), "{found:?}");
+    assert!(has(&found, "ViaIface.java", "java/sql-injection"), "{found:?}");
+}
+
+#[test]
+fn sanitizers_apply_to_their_own_rule_only() {
+    let xss = |class: &str, expr: &str| {
+        format!(
+            r#"
+import javax.servlet.http.*;
+public class {class} extends HttpServlet {{
+    public void doGet(HttpServletRequest request, HttpServletResponse response) throws java.io.IOException {{
+        String p = request.getParameter("p");
+        String out = {expr};
+        response.getWriter().println(out);
+        new java.io.File(out);
+    }}
+}}
+"#
+        )
+    };
+    let found = run(&[
+        ("Raw.java", &xss("Raw", "\"Hi \" + p")),
+        (
+            "Enc.java",
+            &xss("Enc", "org.owasp.esapi.ESAPI.encoder().encodeForHTML(p)"),
+        ),
+    ]);
+    assert!(has(&found, "Raw.java", "java/xss"), "{found:?}");
+    assert!(!has(&found, "Enc.java", "java/xss"), "{found:?}");
+    // HTML encoding does nothing for a file path.
+    assert!(has(&found, "Enc.java", "java/path-traversal"), "{found:?}");
+}
+
+#[test]
+fn python_guards_dicts_and_config_keys() {
+    let view = |name: &str, body: &str| {
+        format!(
+            r#"
+from flask import request
+import helpers_db
+
+def init(app):
+    @app.route('/{name}', methods=['POST'])
+    def {name}():
+        param = request.form.get("p")
+{body}
+        return open(f"/srv/files/{{bar}}").read()
+"#
+        )
+    };
+    let found = run(&[
+        ("guarded.py", &view("guarded", "        bar = param\n        if '../' in bar:\n            return 'no'")),
+        ("unguarded.py", &view("unguarded", "        bar = param")),
+        (
+            "dict_b.py",
+            &view("dict_b", "        m = {}\n        m['a'] = 'x'\n        m['b'] = param\n        bar = m['b']"),
+        ),
+        (
+            "dict_a.py",
+            &view("dict_a", "        m = {}\n        m['a'] = 'x'\n        m['b'] = param\n        bar = m['a']"),
+        ),
+        (
+            "conf_a.py",
+            &view(
+                "conf_a",
+                "        import configparser\n        c = configparser.ConfigParser()\n        c.add_section('s')\n        c.set('s', 'a', 'x')\n        c.set('s', 'b', param)\n        bar = c.get('s', 'a')",
+            ),
+        ),
+        (
+            "copy.py",
+            &view(
+                "copy",
+                "        s = 'x'\n        copy = s\n        s += param\n        copy += 'y'\n        bar = copy",
+            ),
+        ),
+    ]);
+    let pt = "python/path-traversal";
+    assert!(has(&found, "unguarded.py", pt), "{found:?}");
+    assert!(!has(&found, "guarded.py", pt), "{found:?}");
+    assert!(has(&found, "dict_b.py", pt), "{found:?}");
+    assert!(!has(&found, "dict_a.py", pt), "{found:?}");
+    assert!(!has(&found, "conf_a.py", pt), "{found:?}");
+    assert!(!has(&found, "copy.py", pt), "{found:?}");
+}
+
+#[test]
+fn findings_carry_the_path_from_source_to_sink() {
+    let dir = tempdir();
+    let file = dir.join("Path.java");
+    std::fs::write(
+        &file,
+        servlet("Path", "        String tmp = param + \"x\";\n        bar = tmp;", ""),
+    )
+    .expect("write");
+    let rules = RuleSet::builtin().expect("rules");
+    let (report, _) = scan(&[file], &rules, &ScanOptions::default());
+    let f = report
+        .findings
+        .iter()
+        .find(|f| f.rule_id == "java/sql-injection")
+        .expect("a finding");
+    let msgs: Vec<&str> = f.path.iter().map(|s| s.message.as_str()).collect();
+    assert!(msgs[0].contains("getParameter"), "{msgs:?}");
+    assert!(msgs.iter().any(|m| m.contains("`tmp`")), "{msgs:?}");
+    assert!(msgs.iter().any(|m| m.contains("`bar`")), "{msgs:?}");
+    assert!(msgs.last().is_some_and(|m| m.contains("executeQuery")), "{msgs:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
