@@ -227,6 +227,7 @@ pub struct Field {
     pub ty: Option<String>,
     pub is_static: bool,
     pub init: Option<Expr>,
+    pub span: Span,
 }
 
 #[derive(Debug, Clone, PartialEq)]

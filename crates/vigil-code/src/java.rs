@@ -119,6 +119,7 @@ impl<'s> Lower<'s> {
                             ty: ty.clone(),
                             is_static,
                             init,
+                            span: span(d),
                         });
                     }
                 }

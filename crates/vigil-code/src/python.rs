@@ -550,12 +550,14 @@ impl<'s> Lower<'s> {
                     target: Target::Var(name),
                     value,
                     ty,
+                    span,
                     ..
                 } => class.fields.push(Field {
                     name,
                     ty,
                     is_static: true,
                     init: value,
+                    span,
                 }),
                 _ => {}
             }

@@ -143,6 +143,12 @@ impl<'p> Engine<'p> {
         globals: &State<'p>,
     ) {
         let cref = ClassRef { file, class, outer };
+        for f in &class.fields {
+            if let Some(Expr::Lit(Lit::Str(text))) = &f.init {
+                let span = f.span;
+                self.check_secret(file, &f.name, text, span);
+            }
+        }
         for m in &class.methods {
             self.work = 0;
             self.root(file, Some(cref), m, globals);
@@ -269,6 +275,9 @@ impl<'p> Engine<'p> {
                     if t != "var" && t != "Object" {
                         v.ty = Some(t.as_str().into());
                     }
+                }
+                if let Some(Expr::Lit(Lit::Str(text))) = value {
+                    self.check_secret(fr.file, &target_name(target), text, *span);
                 }
                 if let Some(t) = &v.taint {
                     let name = target_name(target);
@@ -2073,6 +2082,33 @@ impl<'p> Engine<'p> {
                         self.report(rule, fr.file, span, Some(&t), &d);
                     }
                 }
+            }
+        }
+    }
+
+    /// A string literal stored under a name that says it is a credential.
+    fn check_secret(&mut self, file: usize, name: &str, text: &str, span: Span) {
+        if text.chars().count() < 4 || text.chars().all(|c| c == '*' || c == 'x' || c == 'X') {
+            return;
+        }
+        // Labels and placeholders ("Password", "${DB_PASSWORD}") are not secrets.
+        let lower = text.to_ascii_lowercase();
+        if [
+            "password", "secret", "key", "token", "${", "{{", "<", "changeme",
+        ]
+        .iter()
+        .any(|w| lower.contains(w))
+        {
+            return;
+        }
+        let rules = self.rules;
+        for rule in &rules.patterns {
+            if rule
+                .matches
+                .iter()
+                .any(|m| m.assigns_re.as_ref().is_some_and(|re| re.is_match(name)))
+            {
+                self.report(rule, file, span, None, name);
             }
         }
     }

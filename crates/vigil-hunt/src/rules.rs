@@ -69,6 +69,10 @@ pub struct CallSpec {
     /// library's `unsafe_parsers` (XXE).
     #[serde(default)]
     pub parser_arg: Option<usize>,
+    /// Pattern: a string literal assigned to a variable, field or key whose name matches
+    /// this regex (hard-coded secrets). Literals shorter than 4 characters are ignored.
+    #[serde(default)]
+    pub assigns: Option<String>,
     /// Human label for a source (`HTTP request parameter`).
     #[serde(default)]
     pub label: Option<String>,
@@ -78,6 +82,8 @@ pub struct CallSpec {
     pub name_re: Option<regex::Regex>,
     #[serde(skip)]
     pub unless_re: Option<regex::Regex>,
+    #[serde(skip)]
+    pub assigns_re: Option<regex::Regex>,
 }
 
 fn yes() -> bool {
@@ -374,5 +380,6 @@ fn compile(spec: &mut CallSpec) -> Result<(), String> {
     spec.compiled = re(&spec.regex)?;
     spec.name_re = re(&spec.name_regex)?;
     spec.unless_re = re(&spec.unless_regex)?;
+    spec.assigns_re = re(&spec.assigns)?;
     Ok(())
 }
