@@ -1335,9 +1335,10 @@ impl<'p> Engine<'p> {
         }
         for spec in &self.rules.lib.cleansers {
             if self.spec_matches(spec, site, args, kwargs) {
-                let mut v = Val::default();
-                v.konst = fold_call(site.name, recv, args);
-                return v;
+                return Val {
+                    konst: fold_call(site.name, recv, args),
+                    ..Val::default()
+                };
             }
         }
         if let Some(k) = fold_call(site.name, recv, args) {
@@ -1497,14 +1498,14 @@ impl<'p> Engine<'p> {
                     v = d.clone();
                     v.taint = union(v.taint, recv.taint.as_ref());
                 }
-                if c.name == "pop" || c.name == "remove" {
-                    if let (Some(k), Some(Elems::Map(m))) = (&key.konst, known.as_deref()) {
-                        let mut m = m.clone();
-                        m.remove(&lit_text(k, true));
-                        let mut nv = recv.clone();
-                        nv.elems = Some(Rc::new(Elems::Map(m)));
-                        store(self, st, fr, nv);
-                    }
+                if (c.name == "pop" || c.name == "remove")
+                    && let (Some(k), Some(Elems::Map(m))) = (&key.konst, known.as_deref())
+                {
+                    let mut m = m.clone();
+                    m.remove(&lit_text(k, true));
+                    let mut nv = recv.clone();
+                    nv.elems = Some(Rc::new(Elems::Map(m)));
+                    store(self, st, fr, nv);
                 }
                 Some(v)
             }
@@ -1848,14 +1849,13 @@ impl<'p> Engine<'p> {
         self.check_call(fr, &site, None, &args, &kwargs, span);
         let _ = st;
         // The project's own classes: run the constructor to learn the fields.
-        for cr in self.idx.classes_named(&simple, fr.file) {
+        if let Some(&cr) = self.idx.classes_named(&simple, fr.file).first() {
             let init = if self.py() { "__init__" } else { "<init>" };
             let this = Val::typed(&cr.class.name);
             if let Some((cr2, f)) =
                 self.idx
                     .find_method(cr, init, args.len() + usize::from(self.py()))
-            {
-                if let Some(v) = self.invoke(
+                && let Some(v) = self.invoke(
                     fr,
                     cr2.file,
                     Some(cr),
@@ -1864,11 +1864,11 @@ impl<'p> Engine<'p> {
                     &args,
                     &kwargs,
                     span,
-                ) {
-                    let mut v = v;
-                    v.ty = Some(cr.class.name.as_str().into());
-                    return v;
-                }
+                )
+            {
+                let mut v = v;
+                v.ty = Some(cr.class.name.as_str().into());
+                return v;
             }
             let mut t = None;
             for a in &args {

@@ -366,7 +366,7 @@ impl RuleSet {
     /// Keep only the rules whose id is in `ids` (or all when empty).
     pub fn select(&mut self, ids: &[String]) {
         if !ids.is_empty() {
-            self.rules.retain(|r| ids.iter().any(|i| r.id == *i));
+            self.rules.retain(|r| ids.contains(&r.id));
         }
     }
 }

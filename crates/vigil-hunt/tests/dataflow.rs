@@ -18,7 +18,7 @@ fn run(files: &[(&str, &str)]) -> Vec<(String, String, u32)> {
         std::fs::write(&p, text).expect("write fixture");
     }
     let rules = RuleSet::builtin().expect("built-in rules load");
-    let (report, _) = scan(&[dir.clone()], &rules, &ScanOptions::default());
+    let (report, _) = scan(std::slice::from_ref(&dir), &rules, &ScanOptions::default());
     let out = report
         .findings
         .iter()
@@ -137,7 +137,10 @@ fn maps_and_lists_are_element_sensitive() {
     assert!(has(&found, "MapB.java", "java/sql-injection"), "{found:?}");
     assert!(!has(&found, "MapA.java", "java/sql-injection"), "{found:?}");
     assert!(has(&found, "List0.java", "java/sql-injection"), "{found:?}");
-    assert!(!has(&found, "List1.java", "java/sql-injection"), "{found:?}");
+    assert!(
+        !has(&found, "List1.java", "java/sql-injection"),
+        "{found:?}"
+    );
 }
 
 #[test]
@@ -158,7 +161,11 @@ package app.util;
 public class Identity implements Transformer { public String apply(String s) { String r = s; return r; } }
 "#;
     let viahelper = servlet("ViaHelper", "        bar = app.util.Text.wrap(param);", "");
-    let viaconst = servlet("ViaConst", "        bar = app.util.Text.constant(param);", "");
+    let viaconst = servlet(
+        "ViaConst",
+        "        bar = app.util.Text.constant(param);",
+        "",
+    );
     let viaiface = servlet(
         "ViaIface",
         "        app.util.Transformer t = make();\n        bar = t.apply(param);",
@@ -172,9 +179,18 @@ public class Identity implements Transformer { public String apply(String s) { S
         ("ViaConst.java", &viaconst),
         ("ViaIface.java", &viaiface),
     ]);
-    assert!(has(&found, "ViaHelper.java", "java/sql-injection"), "{found:?}");
-    assert!(!has(&found, "ViaConst.java", "java/sql-injection"), "{found:?}");
-    assert!(has(&found, "ViaIface.java", "java/sql-injection"), "{found:?}");
+    assert!(
+        has(&found, "ViaHelper.java", "java/sql-injection"),
+        "{found:?}"
+    );
+    assert!(
+        !has(&found, "ViaConst.java", "java/sql-injection"),
+        "{found:?}"
+    );
+    assert!(
+        has(&found, "ViaIface.java", "java/sql-injection"),
+        "{found:?}"
+    );
 }
 
 #[test]
@@ -225,15 +241,27 @@ def init(app):
         )
     };
     let found = run(&[
-        ("guarded.py", &view("guarded", "        bar = param\n        if '../' in bar:\n            return 'no'")),
+        (
+            "guarded.py",
+            &view(
+                "guarded",
+                "        bar = param\n        if '../' in bar:\n            return 'no'",
+            ),
+        ),
         ("unguarded.py", &view("unguarded", "        bar = param")),
         (
             "dict_b.py",
-            &view("dict_b", "        m = {}\n        m['a'] = 'x'\n        m['b'] = param\n        bar = m['b']"),
+            &view(
+                "dict_b",
+                "        m = {}\n        m['a'] = 'x'\n        m['b'] = param\n        bar = m['b']",
+            ),
         ),
         (
             "dict_a.py",
-            &view("dict_a", "        m = {}\n        m['a'] = 'x'\n        m['b'] = param\n        bar = m['a']"),
+            &view(
+                "dict_a",
+                "        m = {}\n        m['a'] = 'x'\n        m['b'] = param\n        bar = m['a']",
+            ),
         ),
         (
             "conf_a.py",
@@ -265,7 +293,11 @@ fn findings_carry_the_path_from_source_to_sink() {
     let file = dir.join("Path.java");
     std::fs::write(
         &file,
-        servlet("Path", "        String tmp = param + \"x\";\n        bar = tmp;", ""),
+        servlet(
+            "Path",
+            "        String tmp = param + \"x\";\n        bar = tmp;",
+            "",
+        ),
     )
     .expect("write");
     let rules = RuleSet::builtin().expect("rules");
@@ -279,6 +311,9 @@ fn findings_carry_the_path_from_source_to_sink() {
     assert!(msgs[0].contains("getParameter"), "{msgs:?}");
     assert!(msgs.iter().any(|m| m.contains("`tmp`")), "{msgs:?}");
     assert!(msgs.iter().any(|m| m.contains("`bar`")), "{msgs:?}");
-    assert!(msgs.last().is_some_and(|m| m.contains("executeQuery")), "{msgs:?}");
+    assert!(
+        msgs.last().is_some_and(|m| m.contains("executeQuery")),
+        "{msgs:?}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -279,8 +279,8 @@ fn exit_for(report: &Report) -> ExitCode {
 }
 
 fn eval_owasp(
-    expected: &PathBuf,
-    results: &PathBuf,
+    expected: &std::path::Path,
+    results: &std::path::Path,
     format: EvalFormat,
     misses: bool,
 ) -> Result<ExitCode> {
