@@ -112,7 +112,7 @@ pub fn discover(
 
 /// Parse all files in parallel. A file that cannot be read or parsed is skipped with a reason.
 pub fn parse_all(files: &[PathBuf], on_file: &(dyn Fn() + Sync)) -> (Vec<Unit>, Vec<Skipped>, u64) {
-    let results: Vec<Result<Unit, Skipped>> = files
+    let results: Vec<Result<(Unit, Option<Skipped>), Skipped>> = files
         .par_iter()
         .map(|path| {
             let r = parse_one(path);
@@ -125,9 +125,10 @@ pub fn parse_all(files: &[PathBuf], on_file: &(dyn Fn() + Sync)) -> (Vec<Unit>, 
     let mut bytes = 0;
     for r in results {
         match r {
-            Ok(u) => {
+            Ok((u, note)) => {
                 bytes += u.source.len() as u64;
                 units.push(u);
+                skipped.extend(note);
             }
             Err(s) => skipped.push(s),
         }
@@ -135,7 +136,9 @@ pub fn parse_all(files: &[PathBuf], on_file: &(dyn Fn() + Sync)) -> (Vec<Unit>, 
     (units, skipped, bytes)
 }
 
-fn parse_one(path: &Path) -> Result<Unit, Skipped> {
+/// Parse one file. A file with syntax errors is still analysed where it parsed; the note
+/// returned with it names the first error so the summary can say what was not analysed.
+fn parse_one(path: &Path) -> Result<(Unit, Option<Skipped>), Skipped> {
     let skip = |reason: String| Skipped {
         path: path.to_path_buf(),
         reason,
@@ -156,11 +159,22 @@ fn parse_one(path: &Path) -> Result<Unit, Skipped> {
             s.start_line, s.start_col
         )));
     }
-    Ok(Unit {
-        path: path.to_path_buf(),
-        module,
-        source,
-    })
+    let note = module.syntax_errors.first().map(|s| {
+        skip(format!(
+            "syntax error at {}:{} ({} region(s) not analysed; the rest of the file was)",
+            s.start_line,
+            s.start_col,
+            module.syntax_errors.len()
+        ))
+    });
+    Ok((
+        Unit {
+            path: path.to_path_buf(),
+            module,
+            source,
+        },
+        note,
+    ))
 }
 
 /// Run every rule over the parsed units. Findings are de-duplicated and sorted.
