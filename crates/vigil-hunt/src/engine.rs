@@ -144,9 +144,16 @@ impl<'p> Engine<'p> {
     ) {
         let cref = ClassRef { file, class, outer };
         for f in &class.fields {
-            if let Some(Expr::Lit(Lit::Str(text))) = &f.init {
-                let span = f.span;
-                self.check_secret(file, &f.name, text, span);
+            match &f.init {
+                Some(Expr::Lit(Lit::Str(text))) => self.check_secret(file, &f.name, text, f.span),
+                // Initialisers run too: `private Random r = new Random();`.
+                Some(init) => {
+                    let mut fr = self.frame(file, Some(cref), None);
+                    let mut st = globals.clone();
+                    self.work = 0;
+                    self.eval(&mut fr, &mut st, init);
+                }
+                None => {}
             }
         }
         for m in &class.methods {
@@ -851,8 +858,10 @@ impl<'p> Engine<'p> {
             }
             let module = &self.idx.units[fr.file].module;
             if let Some(i) = module.imports.iter().rev().find(|i| i.alias == n) {
+                let last = i.path.rsplit('.').next().unwrap_or(&i.path);
                 return Val {
                     module_path: Some(i.path.as_str().into()),
+                    ty: Some(last.into()),
                     ..Val::default()
                 };
             }
@@ -2141,17 +2150,24 @@ impl<'p> Engine<'p> {
         let mut path = Vec::new();
         let mut source = String::new();
         if let Some(t) = taint {
-            for s in t.steps() {
+            let steps = t.steps();
+            for (i, s) in steps.iter().enumerate() {
                 if source.is_empty() {
                     source = s.msg.clone();
                 }
-                let span = if s.span == Span::default() {
-                    span
+                // A source read from an attribute has no span of its own: it is where the
+                // next step (its assignment) is, in the same file.
+                let (f, sp) = if s.span == Span::default() {
+                    steps
+                        .get(i + 1)
+                        .filter(|n| n.file == s.file && n.span != Span::default())
+                        .map(|n| (n.file, n.span))
+                        .unwrap_or((file, span))
                 } else {
-                    s.span
+                    (s.file, s.span)
                 };
                 path.push(FlowStep {
-                    location: loc(s.file, span),
+                    location: loc(f, sp),
                     message: s.msg.clone(),
                 });
             }

@@ -15,7 +15,7 @@ use vigil_hunt::rules::{Rule, RuleSet};
 /// Bad fixtures that the engine does not report yet although the rule means to. They are
 /// left out of `bad_fixtures_fire_their_rule` and each has an `#[ignore]`d test below that
 /// says why; when the engine learns the case, delete the entry and the `#[ignore]`.
-const KNOWN_MISSES: &[&str] = &["java/weak-random", "python/xxe"];
+const KNOWN_MISSES: &[&str] = &[];
 
 /// Good fixtures that the engine reports although the rule means not to (none today); same
 /// arrangement as [`KNOWN_MISSES`].
@@ -203,16 +203,11 @@ fn fixture_extensions_are_scannable() {
 // ------------------------------------------------------------------ known engine gaps
 
 #[test]
-#[ignore = "engine gap: pattern rules are not matched in field initializers, so \
-            `private final Random random = new Random();` is not reported"]
 fn java_weak_random_bad_fixture_fires() {
     assert_fixture("java/weak-random", "bad");
 }
 
 #[test]
-#[ignore = "engine gap: `from xml.sax.handler import feature_external_ges` then \
-            `parser.setFeature(feature_external_ges, True)` does not mark the parser unsafe \
-            (only the dotted `xml.sax.handler.feature_external_ges` does)"]
 fn python_xxe_bad_fixture_fires() {
     assert_fixture("python/xxe", "bad");
 }

@@ -36,7 +36,7 @@ fn render(report: &Report) -> String {
     }
     let _ = write!(
         out,
-        "{} findings in {} files; {} skipped",
+        "findings: {}, files: {}, skipped: {}",
         report.findings.len(),
         report.files_scanned,
         report.skipped.len()

@@ -148,6 +148,13 @@ fn hunt(args: HuntArgs) -> Result<ExitCode> {
             .build_global()
             .context("cannot set the number of worker threads")?;
     }
+    if args.paths.iter().all(|p| !p.exists()) {
+        let list: Vec<String> = args.paths.iter().map(|p| p.display().to_string()).collect();
+        anyhow::bail!(
+            "nothing to scan: no such file or folder: {}",
+            list.join(", ")
+        );
+    }
     let mut rules = load_rules(args.rules.as_ref())?;
     rules.select(&args.only);
     if rules.rules.is_empty() {
