@@ -206,12 +206,19 @@ pub fn analyse(
             eng.findings.into_iter()
         })
         .collect();
-    // The same sink reached from several entry points is one finding; keep the shortest path.
+    // The same sink reached from several entry points, or twice on one line (a call and the
+    // statement around it), is one finding; keep the shortest path.
     findings.sort_by(|a, b| {
         (&a.location, &a.rule_id, a.path.len()).cmp(&(&b.location, &b.rule_id, b.path.len()))
     });
     let mut seen = HashSet::new();
-    findings.retain(|f| seen.insert((f.location.clone(), f.rule_id.clone())));
+    findings.retain(|f| {
+        seen.insert((
+            f.location.path.clone(),
+            f.location.start_line,
+            f.rule_id.clone(),
+        ))
+    });
     findings
 }
 
