@@ -222,18 +222,42 @@ pub fn analyse(
     findings
 }
 
+/// Hooks for showing progress; every method has a do-nothing default.
+pub trait Progress: Sync {
+    /// Called once the files are known, with the number of work units (two per file).
+    fn start(&self, _units: u64) {}
+    /// Called as each file is parsed, and again as it is analysed.
+    fn tick(&self) {}
+}
+
+/// No progress reporting.
+pub struct Quiet;
+impl Progress for Quiet {}
+
 /// Discover, parse and analyse `paths`; the whole `hunt` pipeline without the CLI.
 pub fn scan(paths: &[PathBuf], rules: &RuleSet, opts: &ScanOptions) -> (Report, ScanStats) {
+    scan_with_progress(paths, rules, opts, &Quiet)
+}
+
+/// [`scan`], reporting progress to `progress`.
+pub fn scan_with_progress(
+    paths: &[PathBuf],
+    rules: &RuleSet,
+    opts: &ScanOptions,
+    progress: &dyn Progress,
+) -> (Report, ScanStats) {
     let t0 = Instant::now();
     let (files, prop_files, mut skipped) = discover(paths, opts);
     let discover_t = t0.elapsed();
+    progress.start(files.len() as u64 * 2);
+    let tick = || progress.tick();
     let t1 = Instant::now();
-    let (units, parse_skipped, bytes) = parse_all(&files, &|| {});
+    let (units, parse_skipped, bytes) = parse_all(&files, &tick);
     skipped.extend(parse_skipped);
     let parse_t = t1.elapsed();
     let t2 = Instant::now();
     let props = project::load_properties(&prop_files);
-    let mut findings = analyse(&units, &props, rules, &|| {});
+    let mut findings = analyse(&units, &props, rules, &tick);
     findings.retain(|f| f.severity >= opts.min_severity);
     let report = Report {
         tool_version: env!("CARGO_PKG_VERSION").to_string(),

@@ -205,55 +205,38 @@ fn hunt(args: HuntArgs) -> Result<ExitCode> {
     Ok(exit_for(&report))
 }
 
+/// A progress bar on standard error, shown only on a terminal and for runs long enough to watch.
+struct Bar(indicatif::ProgressBar);
+
+impl vigil_hunt::Progress for Bar {
+    fn start(&self, units: u64) {
+        if std::io::stderr().is_terminal() && units > 400 {
+            self.0
+                .set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            self.0.set_length(units);
+        }
+    }
+    fn tick(&self) {
+        self.0.inc(1);
+    }
+}
+
 fn run_scan(
     paths: &[PathBuf],
     rules: &RuleSet,
     opts: &vigil_hunt::ScanOptions,
 ) -> Result<(Report, vigil_hunt::ScanStats)> {
-    use indicatif::{ProgressBar, ProgressStyle};
-    let show = std::io::stderr().is_terminal();
-    let t0 = Instant::now();
-    let (files, prop_files, mut skipped) = vigil_hunt::discover(paths, opts);
-    let discover = t0.elapsed();
-    // Progress only where it helps: a terminal and a run long enough to watch.
-    let bar = if show && files.len() > 200 {
-        let b = ProgressBar::new(files.len() as u64 * 2);
-        b.set_style(
-            ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        b.set_message("parsing and analysing");
-        b
-    } else {
-        ProgressBar::hidden()
-    };
-    let tick = || bar.inc(1);
-    let t1 = Instant::now();
-    let (units, parse_skipped, bytes) = vigil_hunt::parse_all(&files, &tick);
-    skipped.extend(parse_skipped);
-    let parse = t1.elapsed();
-    let t2 = Instant::now();
-    let props = vigil_hunt::project::load_properties(&prop_files);
-    let mut findings = vigil_hunt::analyse(&units, &props, rules, &tick);
-    findings.retain(|f| f.severity >= opts.min_severity);
-    bar.finish_and_clear();
-    let report = Report {
-        tool_version: env!("CARGO_PKG_VERSION").to_string(),
-        rules: rules.rules.iter().map(|r| r.meta()).collect(),
-        findings,
-        skipped,
-        files_scanned: units.len(),
-        lines_scanned: units.iter().map(|u| u.module.lines).sum(),
-    };
-    Ok((
-        report,
-        vigil_hunt::ScanStats {
-            discover,
-            parse,
-            analyse: t2.elapsed(),
-            bytes,
-        },
-    ))
+    use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.set_message("parsing and analysing");
+    let progress = Bar(bar);
+    let result = vigil_hunt::scan_with_progress(paths, rules, opts, &progress);
+    progress.0.finish_and_clear();
+    Ok(result)
 }
 
 fn print_stats(report: &Report, stats: &vigil_hunt::ScanStats, elapsed: std::time::Duration) {
