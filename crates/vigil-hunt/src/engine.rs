@@ -808,7 +808,7 @@ impl<'p> Engine<'p> {
                         _ => text = None,
                     }
                 }
-                out.konst = text.map(Lit::Str);
+                out.konst = text.and_then(bounded);
                 out
             }
             Expr::Cast { ty, expr } => {
@@ -1398,7 +1398,7 @@ impl<'p> Engine<'p> {
             if let (Some(Lit::Str(a)), Some(b)) =
                 (&cur.konst, args.first().and_then(|a| a.konst.as_ref()))
             {
-                updated.konst = Some(Lit::Str(format!("{a}{}", lit_text(b, self.py()))));
+                updated.konst = bounded(format!("{a}{}", lit_text(b, self.py())));
             } else if !args.is_empty() {
                 updated.konst = None;
             }
@@ -2358,6 +2358,13 @@ fn name_matches(spec: &CallSpec, name: &str) -> bool {
     spec.name_re.as_ref().is_some_and(|re| re.is_match(name))
 }
 
+/// Constant strings longer than this are forgotten: `s = s + s` repeated must not exhaust memory.
+const MAX_CONST: usize = 4096;
+
+fn bounded(s: String) -> Option<Lit> {
+    (s.len() <= MAX_CONST).then_some(Lit::Str(s))
+}
+
 fn fold(op: BinOp, a: &Lit, b: &Lit, python: bool) -> Option<Lit> {
     use BinOp::*;
     use Lit::*;
@@ -2365,11 +2372,24 @@ fn fold(op: BinOp, a: &Lit, b: &Lit, python: bool) -> Option<Lit> {
         (Add, Int(x), Int(y)) => Int(x.checked_add(*y)?),
         (Sub, Int(x), Int(y)) => Int(x.checked_sub(*y)?),
         (Mul, Int(x), Int(y)) => Int(x.checked_mul(*y)?),
-        (Div, Int(x), Int(y)) if *y != 0 => Int(if python { x.div_euclid(*y) } else { x / y }),
-        (Mod, Int(x), Int(y)) if *y != 0 => Int(if python { x.rem_euclid(*y) } else { x % y }),
-        (Add, Str(x), y) => Str(format!("{x}{}", lit_text(y, python))),
-        (Add, x, Str(y)) if !python => Str(format!("{}{y}", lit_text(x, python))),
-        (Mul, Str(x), Int(n)) if python && (0..=64).contains(n) => Str(x.repeat(*n as usize)),
+        // Checked: `i64::MIN / -1` overflows, and hostile code may write it.
+        (Div, Int(x), Int(y)) => Int(if python {
+            x.checked_div_euclid(*y)?
+        } else {
+            x.checked_div(*y)?
+        }),
+        (Mod, Int(x), Int(y)) => Int(if python {
+            x.checked_rem_euclid(*y)?
+        } else {
+            x.checked_rem(*y)?
+        }),
+        (Add, Str(x), y) => bounded(format!("{x}{}", lit_text(y, python)))?,
+        (Add, x, Str(y)) if !python => bounded(format!("{}{y}", lit_text(x, python)))?,
+        (Mul, Str(x), Int(n))
+            if python && (0..=64).contains(n) && x.len() * (*n as usize) <= MAX_CONST =>
+        {
+            Str(x.repeat(*n as usize))
+        }
         (Eq, x, y) => Bool(x == y),
         (Ne, x, y) => Bool(x != y),
         (Lt, Int(x), Int(y)) => Bool(x < y),
@@ -2422,8 +2442,8 @@ fn fold_call(name: &str, recv: Option<&Val>, args: &[Val]) -> Option<Lit> {
             let b = usize::try_from(arg_int(1)?).ok()?;
             Lit::Str(chars.get(a..b)?.iter().collect())
         }
-        ("concat", 1) => Lit::Str(format!("{s}{}", arg_str(0)?)),
-        ("replace", 2) => Lit::Str(s.replace(arg_str(0)?, arg_str(1)?)),
+        ("concat", 1) => bounded(format!("{s}{}", arg_str(0)?))?,
+        ("replace", 2) if !arg_str(0)?.is_empty() => bounded(s.replace(arg_str(0)?, arg_str(1)?))?,
         _ => return None,
     })
 }

@@ -317,3 +317,20 @@ fn findings_carry_the_path_from_source_to_sink() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn hostile_constants_do_not_blow_up_or_panic() {
+    // Doubling a constant string 200 times, and the one integer division that overflows.
+    let mut py = String::from("def f():\n    s = 'ab'\n");
+    let mut java = String::from("class B { long f() { String s = \"ab\"; ");
+    for _ in 0..200 {
+        py.push_str("    s = s + s\n");
+        java.push_str("s = s + s; ");
+    }
+    py.push_str(
+        "    x = -9223372036854775807 - 1\n    y = x // -1\n    z = x % -1\n    return s\n",
+    );
+    java.push_str("long x = -9223372036854775807L - 1; long y = x / -1; return x % -1; } }");
+    let found = run(&[("blow.py", &py), ("Blow.java", &java)]);
+    assert!(found.is_empty(), "{found:?}");
+}
