@@ -196,8 +196,16 @@ fn hunt(args: HuntArgs) -> Result<ExitCode> {
     out.flush()?;
     drop(out);
 
+    // The text report lists skipped files itself; other formats carry them inside the
+    // report, so say once on standard error that some were skipped.
     for s in &report.skipped {
-        tracing::warn!("skipped {}: {}", s.path.display(), s.reason);
+        tracing::debug!("skipped {}: {}", s.path.display(), s.reason);
+    }
+    if !matches!(args.format, Format::Text) && !report.skipped.is_empty() {
+        eprintln!(
+            "vigil: {} file(s) skipped or partly analysed; the report lists them with reasons",
+            report.skipped.len()
+        );
     }
     if args.stats {
         print_stats(&report, &stats, elapsed);
