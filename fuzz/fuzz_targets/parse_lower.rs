@@ -10,7 +10,11 @@ fuzz_target!(|data: &[u8]| {
     let Some((&first, rest)) = data.split_first() else {
         return;
     };
-    let lang = if first % 2 == 0 { Lang::Java } else { Lang::Python };
+    let lang = if first % 2 == 0 {
+        Lang::Java
+    } else {
+        Lang::Python
+    };
     let source = String::from_utf8_lossy(rest);
     let _ = vigil_code::parse(lang, &source);
 });

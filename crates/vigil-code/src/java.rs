@@ -6,7 +6,11 @@ use crate::lower::{field, fields, named_children, simple_type, span, text, unesc
 use tree_sitter::Node;
 
 pub fn lower(root: Node, src: &[u8]) -> Module {
-    let mut l = Lower { src, depth: 0 };
+    let mut l = Lower {
+        src,
+        depth: 0,
+        dups: 0,
+    };
     let mut module = Module {
         lang: Lang::Java,
         package: None,
@@ -56,7 +60,13 @@ pub fn lower(root: Node, src: &[u8]) -> Module {
 struct Lower<'s> {
     src: &'s [u8],
     depth: usize,
+    /// Enclosing constructs whose body is lowered twice (`do … while`); past [`MAX_DUPS`]
+    /// the copy is left out, so nesting them cannot grow the output exponentially.
+    dups: usize,
 }
+
+/// See [`Lower::dups`]: at most 2^MAX_DUPS copies of any statement.
+const MAX_DUPS: usize = 4;
 
 fn has_modifier(node: Node, src: &[u8], word: &str) -> bool {
     named_children(node)
@@ -71,6 +81,17 @@ impl<'s> Lower<'s> {
     }
 
     fn class(&mut self, node: Node) -> Option<Class> {
+        // Classes nest through class bodies, outside `stmt`/`expr`: guard them too.
+        if self.depth > MAX_DEPTH {
+            return None;
+        }
+        self.depth += 1;
+        let c = self.class_inner(node);
+        self.depth -= 1;
+        c
+    }
+
+    fn class_inner(&mut self, node: Node) -> Option<Class> {
         let name = self.t(field(node, "name")?).to_string();
         let mut supers = Vec::new();
         if let Some(sc) = field(node, "superclass") {
@@ -278,8 +299,13 @@ impl<'s> Lower<'s> {
                 let cond = field(node, "condition")
                     .map(|c| self.expr(c))
                     .unwrap_or(Expr::Unknown(vec![]));
+                let is_do = node.kind() == "do_statement";
+                self.dups += usize::from(is_do);
                 let body = self.body(field(node, "body"));
-                if node.kind() == "do_statement" {
+                self.dups -= usize::from(is_do);
+                // `do` runs its body once before the loop; nested deeper than MAX_DUPS the
+                // copy is left out (the loop alone still covers the body).
+                if is_do && self.dups < MAX_DUPS {
                     out.push(Stmt::Block(body.clone()));
                 }
                 out.push(Stmt::While { cond, body });
@@ -450,6 +476,16 @@ impl<'s> Lower<'s> {
     }
 
     fn target(&mut self, l: Node) -> Target {
+        if self.depth > MAX_DEPTH {
+            return Target::Other(Expr::Unknown(vec![]));
+        }
+        self.depth += 1;
+        let t = self.target_inner(l);
+        self.depth -= 1;
+        t
+    }
+
+    fn target_inner(&mut self, l: Node) -> Target {
         match l.kind() {
             "identifier" => Target::Var(self.t(l).to_string()),
             "field_access" => {
@@ -616,13 +652,21 @@ impl<'s> Lower<'s> {
             }
             "scoped_identifier" | "scoped_type_identifier" => {
                 let full = self.t(node);
-                let mut parts = full.split('.').map(|p| p.trim());
-                let first = parts.next().unwrap_or("");
-                let mut e = Expr::Name(first.to_string());
-                for p in parts {
+                let parts: Vec<&str> = full.split('.').map(|p| p.trim()).collect();
+                // One `Field` level per dot: past MAX_DEPTH levels the rest stays one name,
+                // so a hostile `a.b.c…` cannot nest the output without bound.
+                let (head, tail) = parts.split_at(parts.len().min(MAX_DEPTH));
+                let mut e = Expr::Name(head.first().copied().unwrap_or("").to_string());
+                for p in head.iter().skip(1) {
                     e = Expr::Field {
                         obj: Box::new(e),
                         name: p.to_string(),
+                    };
+                }
+                if !tail.is_empty() {
+                    e = Expr::Field {
+                        obj: Box::new(e),
+                        name: tail.join("."),
                     };
                 }
                 e

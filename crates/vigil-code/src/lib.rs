@@ -33,6 +33,28 @@ pub fn parse(lang: Lang, source: &str) -> Result<Module, ParseError> {
     if source.as_bytes().contains(&0) {
         return Err(ParseError::Binary);
     }
+    // Lowering recurses up to MAX_DEPTH levels, and a level can take tens of KiB of stack in
+    // an unoptimised build: more than the 2 MiB a spawned thread (test harness, rayon) gets.
+    // Lower on a thread of our own with a stack sized for that, whatever the caller's stack.
+    std::thread::scope(|scope| {
+        match std::thread::Builder::new()
+            .name("vigil-code-parse".into())
+            .stack_size(LOWER_STACK)
+            .spawn_scoped(scope, || parse_here(lang, source))
+        {
+            Ok(handle) => handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            // No thread to be had (resource limits): lower on the caller's stack.
+            Err(_) => parse_here(lang, source),
+        }
+    })
+}
+
+/// Stack for the lowering thread; only the pages touched are committed.
+const LOWER_STACK: usize = 64 * 1024 * 1024;
+
+fn parse_here(lang: Lang, source: &str) -> Result<Module, ParseError> {
     let mut parser = tree_sitter::Parser::new();
     let language: tree_sitter::Language = match lang {
         Lang::Java => tree_sitter_java::LANGUAGE.into(),

@@ -9,6 +9,7 @@ pub fn lower(root: Node, src: &[u8]) -> Module {
     let mut l = Lower {
         src,
         depth: 0,
+        dups: 0,
         imports: Vec::new(),
     };
     let body = l.block(root);
@@ -36,9 +37,16 @@ pub fn lower(root: Node, src: &[u8]) -> Module {
 struct Lower<'s> {
     src: &'s [u8],
     depth: usize,
+    /// Enclosing comparison chains, which copy their middle operands (`a < b < c` is
+    /// `a < b and b < c`); past [`MAX_DUPS`] a chain is not expanded, so nesting chains
+    /// cannot grow the output exponentially.
+    dups: usize,
     /// Imports anywhere in the file (Python allows them inside functions).
     imports: Vec<Import>,
 }
+
+/// See [`Lower::dups`]: at most 2^MAX_DUPS copies of any expression.
+const MAX_DUPS: usize = 4;
 
 fn unknown() -> Expr {
     Expr::Unknown(vec![])
@@ -354,6 +362,17 @@ impl<'s> Lower<'s> {
     }
 
     fn elif_chain(&mut self, alts: &[Node]) -> Vec<Stmt> {
+        // Each `elif` nests one level deeper in the output: guard like `stmt`.
+        if self.depth > MAX_DEPTH {
+            return Vec::new();
+        }
+        self.depth += 1;
+        let out = self.elif_chain_inner(alts);
+        self.depth -= 1;
+        out
+    }
+
+    fn elif_chain_inner(&mut self, alts: &[Node]) -> Vec<Stmt> {
         let Some((first, rest)) = alts.split_first() else {
             return Vec::new();
         };
@@ -380,6 +399,16 @@ impl<'s> Lower<'s> {
     }
 
     fn expr_stmt(&mut self, e: Node, out: &mut Vec<Stmt>) {
+        // `a = b = … = v` recurses once per `=`: guard like `stmt`.
+        if self.depth > MAX_DEPTH {
+            return;
+        }
+        self.depth += 1;
+        self.expr_stmt_inner(e, out);
+        self.depth -= 1;
+    }
+
+    fn expr_stmt_inner(&mut self, e: Node, out: &mut Vec<Stmt>) {
         let sp = span(e);
         match e.kind() {
             "assignment" => {
@@ -434,6 +463,16 @@ impl<'s> Lower<'s> {
     }
 
     fn target(&mut self, l: Node) -> Target {
+        if self.depth > MAX_DEPTH {
+            return Target::Other(unknown());
+        }
+        self.depth += 1;
+        let t = self.target_inner(l);
+        self.depth -= 1;
+        t
+    }
+
+    fn target_inner(&mut self, l: Node) -> Target {
         match l.kind() {
             "identifier" => Target::Var(self.t(l).to_string()),
             "attribute" => {
@@ -926,6 +965,7 @@ impl<'s> Lower<'s> {
         let mut ops = Vec::new();
         let mut cursor = node.walk();
         let mut pending_not = false;
+        self.dups += 1;
         for c in node.children(&mut cursor) {
             if c.is_named() {
                 operands.push(self.expr(c));
@@ -958,7 +998,12 @@ impl<'s> Lower<'s> {
             };
             ops.push(op);
         }
-        if operands.len() < 2 || ops.len() + 1 != operands.len() {
+        self.dups -= 1;
+        if operands.len() < 2
+            || ops.len() + 1 != operands.len()
+            || (ops.len() > 1 && self.dups >= MAX_DUPS)
+            || self.depth + ops.len() > MAX_DEPTH
+        {
             return Expr::Unknown(operands);
         }
         let mut result: Option<Expr> = None;

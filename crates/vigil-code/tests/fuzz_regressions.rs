@@ -1,0 +1,306 @@
+//! Inputs that once crashed, hung or blew up `parse` (found by the `parse_lower` fuzz target
+//! in `fuzz/`, or by reading the lowering for recursion the fuzzer is slow to build), kept so
+//! they stay fixed. Each must return (`Ok` or `Err`) on the test harness's default 2 MiB
+//! thread, in a debug build, with output whose nesting stays bounded, so that the analyses
+//! recursing over it, and dropping it, cannot overflow either.
+//!
+//! Minimized fuzzer artifacts live in `tests/fuzz/` (`java-*` / `python-*`, the raw source
+//! without the fuzz target's leading language byte); they are all replayed by `artifacts`.
+
+use std::time::{Duration, Instant};
+use vigil_code::{Lang, MAX_DEPTH, Module, parse};
+
+/// Bracket nesting of the `Debug` form: a cheap stand-in for the depth of the IR.
+fn nesting(m: &Module) -> usize {
+    let text = format!("{m:?}");
+    let (mut depth, mut max) = (0usize, 0usize);
+    let (mut in_str, mut escaped) = (false, false);
+    for c in text.chars() {
+        if in_str {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_str = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_str = true,
+            '(' | '[' | '{' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
+}
+
+/// A few `Debug` brackets per IR level, and at most MAX_DEPTH lowered levels.
+const NESTING_BOUND: usize = 8 * MAX_DEPTH;
+
+fn check(name: &str, lang: Lang, src: &str) {
+    let start = Instant::now();
+    let result = parse(lang, src);
+    let took = start.elapsed();
+    assert!(
+        took < Duration::from_secs(20),
+        "{name}: parse took {took:?} for {} bytes",
+        src.len()
+    );
+    if let Ok(m) = &result {
+        let n = nesting(m);
+        assert!(n <= NESTING_BOUND, "{name}: output nests {n} deep");
+        // A clone and two drops: no recursion over the output may overflow either.
+        drop(m.clone());
+    }
+    drop(result);
+}
+
+fn java_method(body: &str) -> String {
+    format!("class A {{ void f() {{ {body} }} }}")
+}
+
+/// `prefix` nested lines, each indented one more space, then `leaf`.
+fn py_nested(prefix: &str, n: usize, leaf: &str) -> String {
+    let mut s = String::new();
+    for i in 0..n {
+        s.push_str(&" ".repeat(i));
+        s.push_str(prefix);
+        s.push('\n');
+    }
+    s.push_str(&" ".repeat(n));
+    s.push_str(leaf);
+    s.push('\n');
+    s
+}
+
+// --- stack depth of the lowering -------------------------------------------------------------
+// The lowering recursed through paths the MAX_DEPTH guard did not count (nested classes, `elif`
+// chains, `a = b = c`, nested targets), and even within the guard, 120 levels of a debug
+// build's frames need more than a 2 MiB thread: `parse` now lowers on its own large stack.
+
+#[test]
+fn java_nested_classes() {
+    // Overflowed: class → class body → class was not depth-guarded.
+    let n = 2500;
+    check(
+        "java_nested_classes",
+        Lang::Java,
+        &format!("{}{}", "class A{".repeat(n), "}".repeat(n)),
+    );
+}
+
+#[test]
+fn java_nested_anonymous_classes() {
+    let n = 600;
+    check(
+        "java_nested_anonymous_classes",
+        Lang::Java,
+        &java_method(&"new B(){void g(){".repeat(n)),
+    );
+}
+
+#[test]
+fn java_nested_ifs() {
+    let n = 400;
+    check(
+        "java_nested_ifs",
+        Lang::Java,
+        &java_method(&format!("{}x();{}", "if(a){".repeat(n), "}".repeat(n))),
+    );
+}
+
+#[test]
+fn java_nested_blocks_unclosed() {
+    check(
+        "java_nested_blocks_unclosed",
+        Lang::Java,
+        &java_method(&"{".repeat(5000)),
+    );
+    check("java_garbage_nesting", Lang::Java, &"{(".repeat(5000));
+}
+
+#[test]
+fn java_nested_parentheses() {
+    let n = 5000;
+    let (open, close) = ("(".repeat(n), ")".repeat(n));
+    check(
+        "java_paren_value",
+        Lang::Java,
+        &java_method(&format!("x = {open}1{close};")),
+    );
+    // Assignment targets recurse through parentheses: now depth-guarded too.
+    check(
+        "java_paren_target",
+        Lang::Java,
+        &java_method(&format!("{open}x{close} = 1;")),
+    );
+}
+
+#[test]
+fn java_long_scoped_identifier() {
+    // `a.b.c…` became one `Field` level per dot, unguarded: 3000 levels of output.
+    // Now the dots past MAX_DEPTH stay in one name.
+    let chain = ".b".repeat(3000);
+    check(
+        "java_scoped_import_in_method",
+        Lang::Java,
+        &java_method(&format!("import a{chain};")),
+    );
+    check(
+        "java_scoped_case_label",
+        Lang::Java,
+        &java_method(&format!("switch(o){{ case a{chain} c -> 1; }}")),
+    );
+    check(
+        "java_scoped_package",
+        Lang::Java,
+        &format!("package a{chain};"),
+    );
+}
+
+#[test]
+fn python_nested_blocks() {
+    // Each overflowed a 2 MiB debug thread, though within MAX_DEPTH (~17 KiB per level).
+    check(
+        "python_nested_ifs",
+        Lang::Python,
+        &py_nested("if a:", 400, "b"),
+    );
+    check(
+        "python_nested_defs",
+        Lang::Python,
+        &py_nested("def f():", 300, "b"),
+    );
+    check(
+        "python_nested_classes",
+        Lang::Python,
+        &py_nested("class C:", 300, "b"),
+    );
+}
+
+#[test]
+fn python_long_elif_chain() {
+    // Overflowed: each `elif` recursed (and nested the output) outside the depth guard.
+    let src = format!("if a:\n  b\n{}", "elif a:\n  b\n".repeat(3000));
+    check("python_long_elif_chain", Lang::Python, &src);
+}
+
+#[test]
+fn python_chained_assignment() {
+    // Overflowed: `a = a = … = 1` recursed once per `=` outside the depth guard.
+    check(
+        "python_chained_assignment",
+        Lang::Python,
+        &format!("{}1\n", "a = ".repeat(5000)),
+    );
+}
+
+#[test]
+fn python_nested_target() {
+    // Overflowed: nested list/tuple targets recursed outside the depth guard.
+    let n = 3000;
+    check(
+        "python_nested_list_target",
+        Lang::Python,
+        &format!("{}a{} = 1\n", "[".repeat(n), "]".repeat(n)),
+    );
+    check(
+        "python_nested_tuple_target",
+        Lang::Python,
+        &format!("{}a,{} = 1\n", "(".repeat(n), ")".repeat(n)),
+    );
+}
+
+#[test]
+fn python_nested_expressions() {
+    let n = 5000;
+    for (name, open, close) in [
+        ("python_parens", "(", ")"),
+        ("python_lists", "[", "]"),
+        ("python_calls", "f(", ")"),
+        ("python_dicts", "{1:", "}"),
+    ] {
+        check(
+            name,
+            Lang::Python,
+            &format!("x = {}1{}\n", open.repeat(n), close.repeat(n)),
+        );
+    }
+    check("python_unclosed", Lang::Python, &"[(".repeat(5000));
+    check(
+        "python_nested_fstrings",
+        Lang::Python,
+        &format!("x = {}1{}\n", "f'{".repeat(200), "}'".repeat(200)),
+    );
+    check(
+        "python_nested_lambdas",
+        Lang::Python,
+        &format!("x = {}1\n", "lambda: ".repeat(3000)),
+    );
+}
+
+#[test]
+fn python_long_comparison_chain() {
+    // `a < a < … < a` became one `and` level per operator, unguarded: 5000 levels of output
+    // (formatting it overflowed).
+    check(
+        "python_long_comparison_chain",
+        Lang::Python,
+        &format!("x = {}a\n", "a < ".repeat(5000)),
+    );
+}
+
+// --- size of the output ----------------------------------------------------------------------
+// Constructs lowered by copying part of themselves doubled the output per nesting level.
+
+#[test]
+fn java_nested_do_while() {
+    // Ran out of memory: `do B while (c)` became `B; while (c) B`, so 40 nested loops made
+    // 2^40 copies of the innermost statement.
+    let n = 40;
+    let src = java_method(&format!("{}x();{}", "do ".repeat(n), "while(a);".repeat(n)));
+    check("java_nested_do_while", Lang::Java, &src);
+    let m = parse(Lang::Java, &src).unwrap();
+    assert!(format!("{m:?}").len() < 1_000_000);
+}
+
+#[test]
+fn python_nested_comparison_chains() {
+    // Ran out of memory: `a < b < c` copies `b` into `a < b and b < c`, so chains nested in
+    // the middle operand doubled per level.
+    let n = 40;
+    let src = format!("x = {}a{}\n", "a < (".repeat(n), ") < a".repeat(n));
+    check("python_nested_comparison_chains", Lang::Python, &src);
+    let m = parse(Lang::Python, &src).unwrap();
+    assert!(format!("{m:?}").len() < 1_000_000);
+}
+
+// --- minimized fuzzer artifacts --------------------------------------------------------------
+
+#[test]
+fn artifacts() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return;
+    };
+    let mut n = 0;
+    for entry in entries {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let lang = if name.starts_with("java-") {
+            Lang::Java
+        } else if name.starts_with("python-") {
+            Lang::Python
+        } else {
+            continue;
+        };
+        let bytes = std::fs::read(&path).unwrap();
+        check(&name, lang, &String::from_utf8_lossy(&bytes));
+        n += 1;
+    }
+    eprintln!("replayed {n} fuzz artifacts from {}", dir.display());
+}
