@@ -177,6 +177,9 @@ fn parse_one(path: &Path) -> Result<(Unit, Option<Skipped>), Skipped> {
     ))
 }
 
+/// Stack for analysis workers; only the pages touched are committed.
+const ENGINE_STACK: usize = 64 * 1024 * 1024;
+
 /// Run every rule over the parsed units. Findings are de-duplicated and sorted.
 pub fn analyse(
     units: &[Unit],
@@ -193,19 +196,31 @@ pub fn analyse(
             (l, engine::LangRules::new(l, &rules.rules, lib))
         })
         .collect();
-    let mut findings: Vec<Finding> = (0..units.len())
-        .into_par_iter()
-        .flat_map_iter(|i| {
-            let lang = units[i].module.lang;
-            let Some((_, lr)) = per_lang.iter().find(|(l, _)| *l == lang) else {
-                return Vec::new().into_iter();
-            };
-            let mut eng = engine::Engine::new(&idx, lr);
-            eng.analyse_file(i);
-            on_file();
-            eng.findings.into_iter()
-        })
-        .collect();
+    let run = || -> Vec<Finding> {
+        (0..units.len())
+            .into_par_iter()
+            .flat_map_iter(|i| {
+                let lang = units[i].module.lang;
+                let Some((_, lr)) = per_lang.iter().find(|(l, _)| *l == lang) else {
+                    return Vec::new().into_iter();
+                };
+                let mut eng = engine::Engine::new(&idx, lr);
+                eng.analyse_file(i);
+                on_file();
+                eng.findings.into_iter()
+            })
+            .collect()
+    };
+    // The engine recurses over nested code and calls; give its workers a stack sized for
+    // the deepest nesting the lowering keeps, whatever the default thread stack is.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(rayon::current_num_threads())
+        .stack_size(ENGINE_STACK)
+        .build();
+    let mut findings = match pool {
+        Ok(pool) => pool.install(run),
+        Err(_) => run(),
+    };
     // The same sink reached from several entry points, or twice on one line (a call and the
     // statement around it), is one finding; keep the shortest path.
     findings.sort_by(|a, b| {
