@@ -3,7 +3,10 @@
 //!
 //! Every other Vigil crate speaks these types; this crate depends on no other Vigil crate.
 
+pub mod alert;
 pub mod report;
+
+pub use alert::{Alert, MatchedField};
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -66,7 +69,7 @@ impl std::str::FromStr for Severity {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.to_ascii_lowercase().as_str() {
-            "info" | "note" => Ok(Severity::Info),
+            "info" | "informational" | "note" => Ok(Severity::Info),
             "low" => Ok(Severity::Low),
             "medium" | "warning" => Ok(Severity::Medium),
             "high" | "error" => Ok(Severity::High),

@@ -1,0 +1,110 @@
+//! Alerts: detections over event streams (`vigil guard`), read by response, eval and triage.
+
+use crate::Severity;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// One rule matching one event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Alert {
+    /// The rule's id (Sigma rules have a UUID; some have none).
+    pub rule_id: Option<String>,
+    pub title: String,
+    pub level: Option<Severity>,
+    /// Rule tags; ATT&CK tactics and techniques are `attack.*`.
+    pub tags: Vec<String>,
+    /// The rule file.
+    pub rule_path: Option<PathBuf>,
+    /// The log file (or `-` for standard input) the event came from.
+    pub source: PathBuf,
+    /// The event's record id (EVTX) or line / position (JSON).
+    pub record: u64,
+    /// The event time, as written in the event.
+    pub time: Option<String>,
+    /// The fields and values that matched.
+    pub matched: Vec<MatchedField>,
+    /// The matched event as a flat field map.
+    pub event: serde_json::Value,
+}
+
+/// A field the rule matched on, and its value in the event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MatchedField {
+    /// Field name (empty for keyword matches).
+    pub field: String,
+    /// The event's value.
+    pub value: String,
+}
+
+impl Alert {
+    /// The ATT&CK technique ids among the tags (`attack.t1059.001` → `T1059.001`).
+    pub fn techniques(&self) -> Vec<String> {
+        self.tags
+            .iter()
+            .filter_map(|t| t.strip_prefix("attack."))
+            .filter(|t| {
+                t.strip_prefix('t')
+                    .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
+            })
+            .map(|t| t.to_ascii_uppercase())
+            .collect()
+    }
+
+    /// A field of the event, as text: `Computer`, `Image`, or a dotted path into nested JSON.
+    pub fn field(&self, name: &str) -> Option<String> {
+        let mut v = self.event.get(name);
+        if v.is_none() && name.contains('.') {
+            let mut cur = Some(&self.event);
+            for part in name.split('.') {
+                cur = cur.and_then(|c| c.get(part));
+            }
+            v = cur;
+        }
+        match v? {
+            serde_json::Value::String(s) => Some(s.clone()),
+            serde_json::Value::Null => None,
+            other => Some(other.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alert(event: serde_json::Value, tags: &[&str]) -> Alert {
+        Alert {
+            rule_id: Some("r1".into()),
+            title: "t".into(),
+            level: Some(Severity::High),
+            tags: tags.iter().map(|s| s.to_string()).collect(),
+            rule_path: None,
+            source: PathBuf::from("x.evtx"),
+            record: 7,
+            time: None,
+            matched: Vec::new(),
+            event,
+        }
+    }
+
+    #[test]
+    fn techniques_are_read_from_attack_tags_only() {
+        let a = alert(
+            serde_json::json!({}),
+            &["attack.execution", "attack.t1059.001", "cve.2021-1", "attack.t1003"],
+        );
+        assert_eq!(a.techniques(), vec!["T1059.001", "T1003"]);
+    }
+
+    #[test]
+    fn fields_are_read_flat_or_dotted() {
+        let a = alert(
+            serde_json::json!({"Computer": "ws1", "EventID": 4688, "net": {"ip": "10.0.0.5"}}),
+            &[],
+        );
+        assert_eq!(a.field("Computer").as_deref(), Some("ws1"));
+        assert_eq!(a.field("EventID").as_deref(), Some("4688"));
+        assert_eq!(a.field("net.ip").as_deref(), Some("10.0.0.5"));
+        assert_eq!(a.field("missing"), None);
+    }
+}
