@@ -1,0 +1,55 @@
+//! `vigil-guard`: Sigma detection over Windows EVTX and JSON event logs.
+//!
+//! Sigma parsing, compiling and matching are rsigma's (`rsigma-parser`, `rsigma-eval`);
+//! this crate is what sits around that engine:
+//!
+//! * [`rules`]: load SigmaHQ-style rule folders into a [`RuleSet`], listing every file or
+//!   rule that did not load with its reason;
+//! * [`mapping`]: the Windows logsource and field mapping (`pipelines/windows.yml`, in
+//!   rsigma's pipeline format, read backwards to route each event to the rules of its
+//!   logsources; plus event-side field aliases for Security 4688);
+//! * [`event`]: flatten EVTX records and JSON into the field map Sigma rules expect;
+//! * [`readers`]: EVTX (parallel over chunks), JSON lines and JSON documents, with
+//!   per-record errors instead of panics;
+//! * [`matching`]: events → [`Alert`]s (one rsigma engine per rule logsource, each event
+//!   evaluated only by the engines of its logsources), and parallel scans over files.
+//!
+//! ```
+//! use std::path::PathBuf;
+//! use vigil_guard::{Event, load_rules_from_strs, match_events};
+//!
+//! let rule = "title: Whoami\nid: 5c4c7f0e-0000-4000-8000-000000000001\nlevel: medium\n\
+//!     logsource: {product: windows, category: process_creation}\n\
+//!     detection:\n  selection:\n    Image|endswith: '\\whoami.exe'\n  condition: selection\n";
+//! let (rules, errors) = load_rules_from_strs(&[(PathBuf::from("whoami.yml"), rule.into())]);
+//! assert!(errors.is_empty());
+//! let record = serde_json::json!({"Event": {
+//!     "System": {"EventID": 1, "Channel": "Microsoft-Windows-Sysmon/Operational"},
+//!     "EventData": {"Image": "C:\\Windows\\System32\\whoami.exe"}}});
+//! let event = Event::from_json(PathBuf::from("sysmon.json").into(), 1, record);
+//! let alerts = match_events(&rules, [event]);
+//! assert_eq!(alerts[0].title, "Whoami");
+//! ```
+
+pub mod event;
+pub mod mapping;
+pub mod matching;
+pub mod readers;
+pub mod rules;
+
+pub use event::{Event, flatten};
+pub use mapping::WindowsMapping;
+pub use matching::{
+    Alert, MatchedField, ScanOutcome, match_event, match_events, scan_file, scan_files,
+};
+pub use readers::{
+    InputFormat, ReadError, detect_format, read_events, read_evtx, read_json, read_jsonl,
+    read_jsonl_from,
+};
+pub use rules::{
+    LoadErrorKind, LoadStats, RuleInfo, RuleLoadError, RuleSet, load_rules, load_rules_from_strs,
+    load_rules_with,
+};
+
+pub use rsigma_eval;
+pub use rsigma_parser;

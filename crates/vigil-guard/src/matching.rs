@@ -1,0 +1,256 @@
+//! Matching: events against a [`RuleSet`], producing [`Alert`]s.
+//!
+//! The rule evaluation is rsigma's [`Engine`](rsigma_eval::Engine); the rule set holds one
+//! engine per rule logsource. A Windows event (an EVTX record, or any event with a
+//! `Channel`) is routed by the Windows mapping: its channel and EventID give its
+//! logsources (`sysmon/process_creation`, `security/`, ...), and it is evaluated by the
+//! engines whose logsource is contained in one of them (each dimension unset or equal).
+//! An event whose product is unknown (plain JSON without `Channel`) is evaluated by every
+//! engine, as rsigma itself would.
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use rsigma_eval::{EvaluationResult, JsonEvent};
+use rsigma_parser::LogSource;
+
+use crate::event::Event;
+use crate::readers::{ReadError, read_events};
+use crate::rules::{RuleSet, route_key, rule_key, severity};
+
+/// Alerts are the shared vocabulary of `vigil-core`, so that response, eval and triage
+/// read them without depending on this crate.
+pub use vigil_core::{Alert, MatchedField};
+
+fn choices(v: Option<&str>) -> Vec<Option<&str>> {
+    match v {
+        Some(v) => vec![None, Some(v)],
+        None => vec![None],
+    }
+}
+
+/// The engines (indices into [`RuleSet::engines`]) an event is evaluated by.
+pub fn engines_for(rules: &RuleSet, event: &Event) -> Vec<usize> {
+    let Some(product) = event.product else {
+        return (0..rules.engines.len()).collect();
+    };
+    let logsources = if product == "windows" {
+        rules.mapping.event_logsources(&event.fields)
+    } else {
+        vec![LogSource {
+            product: Some(product.to_string()),
+            ..LogSource::default()
+        }]
+    };
+    // A rule logsource fits an event logsource when each of its dimensions is unset or
+    // equal: up to 2 x 2 x 2 keys per event logsource.
+    let mut out = Vec::new();
+    for ls in &logsources {
+        for p in choices(ls.product.as_deref()) {
+            for s in choices(ls.service.as_deref()) {
+                for c in choices(ls.category.as_deref()) {
+                    if let Some(&i) = rules.routes.get(&route_key(p, s, c))
+                        && !out.contains(&i)
+                    {
+                        out.push(i);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Evaluate one event: the raw rsigma results.
+pub fn evaluate(rules: &RuleSet, event: &Event) -> Vec<EvaluationResult> {
+    let json = JsonEvent::borrow(&event.fields);
+    let mut results = Vec::new();
+    for i in engines_for(rules, event) {
+        results.extend(rules.engines[i].evaluate(&json));
+    }
+    results
+}
+
+/// Match one event against the rules.
+pub fn match_event(rules: &RuleSet, event: &Event) -> Vec<Alert> {
+    evaluate(rules, event)
+        .into_iter()
+        .map(|r| to_alert(rules, event, r))
+        .collect()
+}
+
+fn to_alert(rules: &RuleSet, event: &Event, result: EvaluationResult) -> Alert {
+    let h = &result.header;
+    let info = rules.get_by_key(&rule_key(h.rule_id.as_deref(), &h.rule_title));
+    let matched = result
+        .as_detection()
+        .map(|d| {
+            d.matched_fields
+                .iter()
+                .map(|m| MatchedField {
+                    field: m.field.clone(),
+                    value: match &m.value {
+                        serde_json::Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    },
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Alert {
+        rule_id: h.rule_id.clone(),
+        title: h.rule_title.clone(),
+        level: severity(h.level),
+        tags: h.tags.clone(),
+        rule_path: info.map(|i| i.path.to_path_buf()),
+        source: event.source.to_path_buf(),
+        record: event.record,
+        time: event.time.clone(),
+        matched,
+        event: event.fields.clone(),
+    }
+}
+
+/// Match a stream of events; read errors are not events and must be split off before.
+pub fn match_events<I>(rules: &RuleSet, events: I) -> Vec<Alert>
+where
+    I: IntoIterator<Item = Event>,
+{
+    events
+        .into_iter()
+        .flat_map(|e| match_event(rules, &e))
+        .collect()
+}
+
+/// What scanning a set of files gave.
+#[derive(Debug, Default)]
+pub struct ScanOutcome {
+    /// Every alert, in file order then record order.
+    pub alerts: Vec<Alert>,
+    /// Records and lines that could not be read.
+    pub errors: Vec<ReadError>,
+    /// Events read and matched.
+    pub events: u64,
+}
+
+/// Read and match files in parallel (rayon over files; EVTX chunks are parsed in parallel
+/// within a file too). Each file's format is detected from its name and content.
+pub fn scan_files(rules: &RuleSet, files: &[PathBuf]) -> ScanOutcome {
+    let per_file: Vec<ScanOutcome> = files
+        .par_iter()
+        .map(|path| scan_file(rules, path))
+        .collect();
+    let mut out = ScanOutcome::default();
+    for f in per_file {
+        out.alerts.extend(f.alerts);
+        out.errors.extend(f.errors);
+        out.events += f.events;
+    }
+    out
+}
+
+/// Read and match one file.
+pub fn scan_file(rules: &RuleSet, path: &Path) -> ScanOutcome {
+    let mut out = ScanOutcome::default();
+    for item in read_events(path) {
+        match item {
+            Ok(event) => {
+                out.events += 1;
+                out.alerts.extend(match_event(rules, &event));
+            }
+            Err(e) => out.errors.push(e),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::load_rules_from_strs;
+    use serde_json::json;
+    use std::sync::Arc;
+
+    fn rules() -> RuleSet {
+        let docs = vec![
+            (
+                PathBuf::from("rules/whoami.yml"),
+                "title: Whoami\nid: aaaaaaaa-0000-0000-0000-000000000001\nlevel: high\ntags: [attack.discovery, attack.t1033]\nlogsource:\n    product: windows\n    category: process_creation\ndetection:\n    selection:\n        Image|endswith: '\\whoami.exe'\n    condition: selection\n".to_string(),
+            ),
+            (
+                PathBuf::from("rules/linux.yml"),
+                "title: Linux whoami\nid: aaaaaaaa-0000-0000-0000-000000000002\nlevel: low\nlogsource:\n    product: linux\n    category: process_creation\ndetection:\n    selection:\n        Image|endswith: 'whoami.exe'\n    condition: selection\n".to_string(),
+            ),
+            (
+                PathBuf::from("rules/zeek.yml"),
+                "title: Zeek negation\nid: aaaaaaaa-0000-0000-0000-000000000003\nlogsource:\n    product: zeek\n    service: rdp\ndetection:\n    selection:\n        id.orig_h|cidr: '10.0.0.0/8'\n    condition: not selection\n".to_string(),
+            ),
+            (
+                PathBuf::from("rules/sql.yml"),
+                "title: SQL keyword\nid: aaaaaaaa-0000-0000-0000-000000000004\nlogsource:\n    category: database\ndetection:\n    keywords:\n        - 'whoami'\n    condition: keywords\n".to_string(),
+            ),
+        ];
+        let (set, errors) = load_rules_from_strs(&docs);
+        assert!(errors.is_empty(), "{errors:?}");
+        set
+    }
+
+    fn sysmon_event(image: &str) -> Event {
+        Event::from_json(
+            Arc::new(PathBuf::from("log.json")),
+            7,
+            json!({"Event": {"System": {"EventID": 1, "EventRecordID": 7,
+                "Channel": "Microsoft-Windows-Sysmon/Operational",
+                "TimeCreated": {"#attributes": {"SystemTime": "2024-05-01T10:00:00Z"}}},
+                "EventData": {"Image": image}}}),
+        )
+    }
+
+    #[test]
+    fn alert_carries_rule_and_event() {
+        let set = rules();
+        let alerts = match_events(
+            &set,
+            vec![
+                sysmon_event("C:\\Windows\\System32\\whoami.exe"),
+                sysmon_event("C:\\Windows\\System32\\notepad.exe"),
+            ],
+        );
+        // The Linux rule is not run on a Windows event even though its pattern matches,
+        // nor the Zeek `not selection` rule that any foreign event would satisfy, nor the
+        // database keyword rule: a Windows event log is not a database log.
+        assert_eq!(alerts.len(), 1, "{alerts:?}");
+        let a = &alerts[0];
+        assert_eq!(
+            a.rule_id.as_deref(),
+            Some("aaaaaaaa-0000-0000-0000-000000000001")
+        );
+        assert_eq!(a.title, "Whoami");
+        assert_eq!(a.level, Some(vigil_core::Severity::High));
+        assert_eq!(a.techniques(), vec!["T1033"]);
+        assert_eq!(a.rule_path.as_deref(), Some(Path::new("rules/whoami.yml")));
+        assert_eq!(a.source, PathBuf::from("log.json"));
+        assert_eq!(a.record, 7);
+        assert_eq!(a.time.as_deref(), Some("2024-05-01T10:00:00Z"));
+        assert_eq!(a.event["Image"], json!("C:\\Windows\\System32\\whoami.exe"));
+        assert!(a.matched.iter().any(|m| m.field == "Image"));
+    }
+
+    #[test]
+    fn event_of_unknown_product_meets_every_rule() {
+        let set = rules();
+        let plain = Event::from_json(
+            Arc::new(PathBuf::from("plain.jsonl")),
+            3,
+            json!({"Image": "/usr/bin/whoami.exe", "message": "whoami"}),
+        );
+        let mut titles: Vec<String> = match_event(&set, &plain)
+            .into_iter()
+            .map(|a| a.title)
+            .collect();
+        titles.sort();
+        // Without a Channel nothing says what log this is, so no rule is ruled out, as
+        // with rsigma itself. The Windows rule needs `\whoami.exe`.
+        assert_eq!(titles, vec!["Linux whoami", "SQL keyword", "Zeek negation"]);
+    }
+}
