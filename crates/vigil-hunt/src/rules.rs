@@ -188,9 +188,12 @@ pub enum RuleError {
     },
 }
 
-/// The rules that ship with Vigil, embedded in the binary.
-static DEFAULT_RULES: include_dir::Dir<'static> =
-    include_dir::include_dir!("$CARGO_MANIFEST_DIR/../../rules");
+/// The rules that ship with Vigil, embedded in the binary (one folder per language; the
+/// Sigma rules beside them belong to `vigil guard`).
+static JAVA_RULES: include_dir::Dir<'static> =
+    include_dir::include_dir!("$CARGO_MANIFEST_DIR/../../rules/java");
+static PYTHON_RULES: include_dir::Dir<'static> =
+    include_dir::include_dir!("$CARGO_MANIFEST_DIR/../../rules/python");
 
 fn lang_of_dir(name: &str) -> Option<Lang> {
     match name {
@@ -204,19 +207,14 @@ impl RuleSet {
     /// The rule packs embedded at build time from the repository's `rules/` folder.
     pub fn builtin() -> Result<RuleSet, Vec<RuleError>> {
         let mut files = Vec::new();
-        for dir in DEFAULT_RULES.dirs() {
-            let Some(lang) = dir
-                .path()
-                .file_name()
-                .and_then(|n| n.to_str())
-                .and_then(lang_of_dir)
-            else {
-                continue;
-            };
+        for (lang, name, dir) in [
+            (Lang::Java, "java", &JAVA_RULES),
+            (Lang::Python, "python", &PYTHON_RULES),
+        ] {
             for f in dir.files() {
                 if f.path().extension().and_then(|e| e.to_str()) == Some("toml") {
                     let text = String::from_utf8_lossy(f.contents()).into_owned();
-                    files.push((lang, PathBuf::from("rules").join(f.path()), text));
+                    files.push((lang, PathBuf::from("rules").join(name).join(f.path()), text));
                 }
             }
         }
