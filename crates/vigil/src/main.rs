@@ -10,11 +10,13 @@ use std::time::Instant;
 use vigil_core::{Report, Severity, report};
 use vigil_hunt::rules::RuleSet;
 
+mod guard;
+
 #[derive(Parser)]
 #[command(
     name = "vigil",
     version,
-    about = "Vigil: find vulnerabilities in source code and score security tools"
+    about = "Vigil: find vulnerabilities in source code, detect attacks in event logs, and score security tools"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -25,6 +27,8 @@ struct Cli {
 enum Command {
     /// Find vulnerabilities in source code (Java, Python).
     Hunt(HuntArgs),
+    /// Detect attacks in event logs with Sigma rules (EVTX, JSON lines, JSON).
+    Guard(guard::GuardArgs),
     /// Score tools on labelled corpora.
     #[command(subcommand)]
     Eval(EvalCommand),
@@ -106,7 +110,7 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("VIGIL_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,evtx=error")),
         )
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
@@ -114,6 +118,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Hunt(args) => hunt(args),
+        Command::Guard(args) => guard::run(args),
         Command::Eval(EvalCommand::Owasp {
             expected,
             results,

@@ -1,0 +1,652 @@
+//! `vigil guard`: Sigma detection over event logs, as a timeline, CSV or JSON lines, with a
+//! summary and optional bounded response.
+
+use anyhow::{Context, Result};
+use clap::ValueEnum;
+use std::collections::BTreeMap;
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+use vigil_core::{Alert, Severity};
+use vigil_guard::RuleSet;
+
+/// The default rules, embedded at build time (see rules/sigma/README.md).
+static DEFAULT_SIGMA: include_dir::Dir<'static> =
+    include_dir::include_dir!("$CARGO_MANIFEST_DIR/../../rules/sigma");
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum GuardFormat {
+    Table,
+    Csv,
+    Jsonl,
+}
+
+#[derive(clap::Args)]
+pub struct GuardArgs {
+    /// Event logs: EVTX files, JSON lines or JSON documents, folders of them, or `-` for
+    /// JSON lines on standard input.
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    /// Sigma rule files or folders (repeatable; default: the built-in rules).
+    #[arg(long)]
+    rules: Vec<PathBuf>,
+    #[arg(long, short = 'f', value_enum, default_value = "table")]
+    format: GuardFormat,
+    /// Write alerts here instead of standard output.
+    #[arg(long, short = 'o')]
+    output: Option<PathBuf>,
+    /// Report alerts at or above this level; the exit code follows it too.
+    #[arg(long, default_value = "info")]
+    min_level: Severity,
+    /// Only events at or after this time (RFC 3339 or a prefix of it, e.g. 2026-11-27).
+    #[arg(long)]
+    from: Option<String>,
+    /// Only events before this time.
+    #[arg(long)]
+    to: Option<String>,
+    /// Only rules whose id or title contains this (repeatable).
+    #[arg(long = "include-rule")]
+    include_rule: Vec<String>,
+    /// Leave out rules whose id or title contains this (repeatable).
+    #[arg(long = "exclude-rule")]
+    exclude_rule: Vec<String>,
+    /// Do not print the summary (counts by level, rule, computer, ATT&CK).
+    #[arg(long)]
+    no_summary: bool,
+    /// Keep reading JSON-lines files (or standard input) for new events until interrupted.
+    #[arg(long)]
+    follow: bool,
+    /// Response playbooks (TOML files or folders, repeatable). Dry run unless --respond.
+    #[arg(long)]
+    playbooks: Vec<PathBuf>,
+    /// Act on playbooks (default: dry run, which only records what would be done).
+    #[arg(long)]
+    respond: bool,
+    /// Append-only audit log of every response decision (JSON lines).
+    #[arg(long, default_value = "vigil-audit.jsonl")]
+    audit_log: PathBuf,
+    /// Print rule-load time, events/s and MB/s to standard error.
+    #[arg(long)]
+    stats: bool,
+    /// Colour: auto (on a terminal), always, never.
+    #[arg(long, default_value = "auto")]
+    color: String,
+}
+
+pub fn run(args: GuardArgs) -> Result<ExitCode> {
+    let t_rules = Instant::now();
+    let (rules, load_errors) = load(&args.rules)?;
+    let rules_time = t_rules.elapsed();
+    for e in &load_errors {
+        tracing::debug!("rule not loaded: {} ({e:?})", e.path.display());
+    }
+    if rules.is_empty() {
+        anyhow::bail!("no Sigma rules loaded ({} errors)", load_errors.len());
+    }
+    if !load_errors.is_empty() {
+        let failed = load_errors
+            .iter()
+            .filter(|e| !matches!(e.kind, vigil_guard::LoadErrorKind::NoEventSource))
+            .count();
+        if failed > 0 {
+            eprintln!(
+                "vigil: {failed} rule file(s) or rule(s) did not load; VIGIL_LOG=debug lists them"
+            );
+        }
+    }
+
+    let filter = Filter::new(&args);
+    let responder = if args.playbooks.is_empty() {
+        None
+    } else {
+        let pbs = vigil_respond::load_playbooks(&args.playbooks)?;
+        Some(vigil_respond::Responder::new(
+            pbs,
+            vigil_respond::ResponderOptions {
+                dry_run: !args.respond,
+                audit_log: Some(args.audit_log.clone()),
+            },
+        ))
+    };
+
+    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
+    let color = match args.color.as_str() {
+        "always" => true,
+        "never" => false,
+        _ => to_terminal && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let mut out: Box<dyn Write> = match &args.output {
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("cannot write {}", p.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    let mut view = View::new(args.format, color);
+
+    let started = Instant::now();
+    let streaming = args.inputs.iter().any(|p| p.as_os_str() == "-") || args.follow;
+    let mut totals = Totals::default();
+    let mut io = IoCounts::default();
+    if streaming {
+        // Alerts are written as events arrive; nothing is buffered for sorting.
+        view.header(&mut out)?;
+        for input in &args.inputs {
+            stream(
+                input,
+                &rules,
+                &filter,
+                args.follow,
+                &mut |alert| {
+                    respond(responder.as_ref(), &alert)?;
+                    view.row(&mut out, &alert)?;
+                    out.flush()?;
+                    totals.add(&alert);
+                    Ok(())
+                },
+                &mut io,
+            )?;
+        }
+    } else {
+        let (files, missing) = collect_inputs(&args.inputs);
+        for m in &missing {
+            eprintln!("vigil: {m}");
+        }
+        if files.is_empty() {
+            anyhow::bail!("no event logs found in the given inputs");
+        }
+        io.bytes = files
+            .iter()
+            .filter_map(|f| std::fs::metadata(f).ok())
+            .map(|m| m.len())
+            .sum();
+        let outcome = vigil_guard::scan_files(&rules, &files);
+        io.events += outcome.events;
+        io.read_errors += outcome.errors.len() as u64;
+        for e in outcome.errors.iter().take(20) {
+            eprintln!("vigil: skipped {e}");
+        }
+        if outcome.errors.len() > 20 {
+            eprintln!(
+                "vigil: ... and {} more read errors",
+                outcome.errors.len() - 20
+            );
+        }
+        let mut alerts: Vec<Alert> = outcome
+            .alerts
+            .into_iter()
+            .filter(|a| filter.keeps(a))
+            .collect();
+        // A timeline: by event time, then file and record, stable.
+        alerts.sort_by(|a, b| {
+            (time_key(a), &a.source, a.record).cmp(&(time_key(b), &b.source, b.record))
+        });
+        view.header(&mut out)?;
+        for a in &alerts {
+            respond(responder.as_ref(), a)?;
+            view.row(&mut out, a)?;
+            totals.add(a);
+        }
+    }
+    out.flush()?;
+    drop(out);
+    let elapsed = started.elapsed();
+
+    if !args.no_summary && args.format == GuardFormat::Table {
+        let mut err = std::io::stderr().lock();
+        totals.write_summary(&mut err, &io, color)?;
+    }
+    if args.stats {
+        let secs = elapsed.as_secs_f64().max(1e-9);
+        eprintln!(
+            "stats: {} rules loaded in {:.3}s; {} events, {:.1} MB in {:.3}s: {:.0} events/s, {:.2} MB/s; {} alerts; {} read errors",
+            rules.len(),
+            rules_time.as_secs_f64(),
+            io.events,
+            io.bytes as f64 / 1e6,
+            secs,
+            io.events as f64 / secs,
+            io.bytes as f64 / 1e6 / secs,
+            totals.alerts,
+            io.read_errors
+        );
+    }
+    Ok(if totals.alerts > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn load(paths: &[PathBuf]) -> Result<(RuleSet, Vec<vigil_guard::RuleLoadError>)> {
+    if paths.is_empty() {
+        let mut docs = Vec::new();
+        collect_embedded(&DEFAULT_SIGMA, &mut docs);
+        return Ok(vigil_guard::load_rules_from_strs(&docs));
+    }
+    for p in paths {
+        if !p.exists() {
+            anyhow::bail!("no such rules file or folder: {}", p.display());
+        }
+    }
+    Ok(vigil_guard::load_rules(paths))
+}
+
+fn collect_embedded(dir: &include_dir::Dir<'static>, out: &mut Vec<(PathBuf, String)>) {
+    for f in dir.files() {
+        if f.path().extension().and_then(|e| e.to_str()) == Some("yml") {
+            out.push((
+                Path::new("rules/sigma").join(f.path()),
+                String::from_utf8_lossy(f.contents()).into_owned(),
+            ));
+        }
+    }
+    for d in dir.dirs() {
+        collect_embedded(d, out);
+    }
+}
+
+/// Files under the inputs (folders are walked for .evtx, .json, .jsonl, .ndjson, .log).
+fn collect_inputs(inputs: &[PathBuf]) -> (Vec<PathBuf>, Vec<String>) {
+    let mut files = Vec::new();
+    let mut missing = Vec::new();
+    for i in inputs {
+        if i.is_file() {
+            files.push(i.clone());
+        } else if i.is_dir() {
+            for e in walkdir::WalkDir::new(i)
+                .sort_by_file_name()
+                .into_iter()
+                .flatten()
+            {
+                let p = e.path();
+                let ext = p.extension().and_then(|x| x.to_str()).unwrap_or("");
+                if e.file_type().is_file()
+                    && matches!(
+                        ext.to_ascii_lowercase().as_str(),
+                        "evtx" | "json" | "jsonl" | "ndjson" | "log"
+                    )
+                {
+                    files.push(p.to_path_buf());
+                }
+            }
+        } else {
+            missing.push(format!("no such file or folder: {}", i.display()));
+        }
+    }
+    (files, missing)
+}
+
+fn respond(r: Option<&vigil_respond::Responder>, a: &Alert) -> Result<()> {
+    if let Some(r) = r {
+        r.respond(a)
+            .context("cannot write the response audit log")?;
+    }
+    Ok(())
+}
+
+/// Read JSON lines from standard input or a file, matching and emitting as they arrive.
+fn stream(
+    input: &Path,
+    rules: &RuleSet,
+    filter: &Filter,
+    follow: bool,
+    emit: &mut dyn FnMut(Alert) -> Result<()>,
+    totals: &mut IoCounts,
+) -> Result<()> {
+    let name: std::sync::Arc<PathBuf> = std::sync::Arc::new(input.to_path_buf());
+    let mut handle = |line_no: u64, line: &str, totals: &mut IoCounts| -> Result<()> {
+        let line = line.trim();
+        if line.is_empty() {
+            return Ok(());
+        }
+        totals.bytes += line.len() as u64 + 1;
+        match serde_json::from_str::<serde_json::Value>(line) {
+            Ok(v) => {
+                totals.events += 1;
+                let event = vigil_guard::Event::from_json(name.clone(), line_no, v);
+                for a in vigil_guard::match_event(rules, &event) {
+                    if filter.keeps(&a) {
+                        emit(a)?;
+                    }
+                }
+            }
+            Err(e) => {
+                totals.read_errors += 1;
+                eprintln!(
+                    "vigil: skipped {}:{line_no}: not JSON: {e}",
+                    input.display()
+                );
+            }
+        }
+        Ok(())
+    };
+    if input.as_os_str() == "-" {
+        let stdin = std::io::stdin();
+        let mut lock = stdin.lock();
+        let mut buf = String::new();
+        let mut n = 0;
+        loop {
+            buf.clear();
+            if lock.read_line(&mut buf)? == 0 {
+                break;
+            }
+            n += 1;
+            handle(n, &buf, totals)?;
+        }
+        return Ok(());
+    }
+    if !follow || vigil_guard::detect_format(input) == vigil_guard::InputFormat::Evtx {
+        // Not followable: scan it whole, in order.
+        let outcome = vigil_guard::scan_file(rules, input);
+        totals.events += outcome.events;
+        totals.read_errors += outcome.errors.len() as u64;
+        for a in outcome.alerts.into_iter().filter(|a| filter.keeps(a)) {
+            emit(a)?;
+        }
+        return Ok(());
+    }
+    // Follow a growing JSON-lines file, like `tail -f`.
+    let file =
+        std::fs::File::open(input).with_context(|| format!("cannot read {}", input.display()))?;
+    let mut reader = std::io::BufReader::new(file);
+    let mut buf = String::new();
+    let mut n = 0;
+    loop {
+        buf.clear();
+        let got = reader.read_line(&mut buf)?;
+        if got == 0 || !buf.ends_with('\n') {
+            // Wait for the rest of a partly written line, or for more lines.
+            std::thread::sleep(std::time::Duration::from_millis(250));
+            if got > 0 {
+                let mut rest = String::new();
+                reader.read_line(&mut rest)?;
+                buf.push_str(&rest);
+                if !buf.ends_with('\n') {
+                    continue;
+                }
+            } else {
+                continue;
+            }
+        }
+        n += 1;
+        handle(n, &buf, totals)?;
+    }
+}
+
+struct Filter {
+    min_level: Severity,
+    from: Option<String>,
+    to: Option<String>,
+    include: Vec<String>,
+    exclude: Vec<String>,
+}
+
+impl Filter {
+    fn new(a: &GuardArgs) -> Filter {
+        Filter {
+            min_level: a.min_level,
+            from: a.from.clone(),
+            to: a.to.clone(),
+            include: a.include_rule.iter().map(|s| s.to_lowercase()).collect(),
+            exclude: a.exclude_rule.iter().map(|s| s.to_lowercase()).collect(),
+        }
+    }
+
+    fn keeps(&self, a: &Alert) -> bool {
+        if a.level.unwrap_or(Severity::Info) < self.min_level {
+            return false;
+        }
+        let names = format!(
+            "{}\u{1}{}",
+            a.rule_id.as_deref().unwrap_or("").to_lowercase(),
+            a.title.to_lowercase()
+        );
+        if !self.include.is_empty() && !self.include.iter().any(|i| names.contains(i.as_str())) {
+            return false;
+        }
+        if self.exclude.iter().any(|x| names.contains(x.as_str())) {
+            return false;
+        }
+        let t = time_key(a);
+        if let Some(from) = &self.from
+            && (t.is_empty() || t.as_str() < normalize_time(from).as_str())
+        {
+            return false;
+        }
+        if let Some(to) = &self.to
+            && (t.is_empty() || t.as_str() >= normalize_time(to).as_str())
+        {
+            return false;
+        }
+        true
+    }
+}
+
+/// Event times compare as text once written the same way: `2026-11-27T10:00:00.123Z`.
+fn normalize_time(t: &str) -> String {
+    t.trim().replace(' ', "T").trim_end_matches('Z').to_string()
+}
+
+fn time_key(a: &Alert) -> String {
+    a.time.as_deref().map(normalize_time).unwrap_or_default()
+}
+
+/// What was read.
+#[derive(Default)]
+struct IoCounts {
+    events: u64,
+    bytes: u64,
+    read_errors: u64,
+}
+
+/// Counts for the summary and the exit code.
+#[derive(Default)]
+struct Totals {
+    alerts: u64,
+    by_level: BTreeMap<Severity, u64>,
+    by_rule: BTreeMap<String, u64>,
+    by_computer: BTreeMap<String, u64>,
+    by_tactic: BTreeMap<String, u64>,
+    by_technique: BTreeMap<String, u64>,
+}
+
+impl Totals {
+    fn add(&mut self, a: &Alert) {
+        self.alerts += 1;
+        *self
+            .by_level
+            .entry(a.level.unwrap_or(Severity::Info))
+            .or_default() += 1;
+        *self.by_rule.entry(a.title.clone()).or_default() += 1;
+        *self
+            .by_computer
+            .entry(a.field("Computer").unwrap_or_else(|| "-".into()))
+            .or_default() += 1;
+        for t in &a.tags {
+            if let Some(rest) = t.strip_prefix("attack.")
+                && !rest.starts_with('t')
+                && !rest.starts_with('g')
+                && !rest.starts_with('s')
+            {
+                *self.by_tactic.entry(rest.to_string()).or_default() += 1;
+            }
+        }
+        for t in a.techniques() {
+            *self.by_technique.entry(t).or_default() += 1;
+        }
+    }
+
+    fn write_summary(&self, w: &mut dyn Write, io: &IoCounts, color: bool) -> std::io::Result<()> {
+        writeln!(w)?;
+        writeln!(
+            w,
+            "{} alerts in {} events ({} read errors)",
+            self.alerts, io.events, io.read_errors
+        )?;
+        if self.alerts == 0 {
+            return Ok(());
+        }
+        let levels: Vec<String> = self
+            .by_level
+            .iter()
+            .rev()
+            .map(|(l, n)| format!("{} {n}", paint(l.as_str(), *l, color)))
+            .collect();
+        writeln!(w, "by level: {}", levels.join(", "))?;
+        for (title, map) in [
+            ("top rules", &self.by_rule),
+            ("computers", &self.by_computer),
+            ("ATT&CK tactics", &self.by_tactic),
+            ("ATT&CK techniques", &self.by_technique),
+        ] {
+            if map.is_empty() {
+                continue;
+            }
+            let mut v: Vec<(&String, &u64)> = map.iter().collect();
+            v.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+            writeln!(w, "{title}:")?;
+            for (k, n) in v.iter().take(10) {
+                writeln!(w, "  {n:>6}  {k}")?;
+            }
+            if v.len() > 10 {
+                writeln!(w, "  ... {} more", v.len() - 10)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn paint(text: &str, level: Severity, color: bool) -> String {
+    use owo_colors::OwoColorize;
+    if !color {
+        return text.to_string();
+    }
+    match level {
+        Severity::Critical => text.red().bold().to_string(),
+        Severity::High => text.red().to_string(),
+        Severity::Medium => text.yellow().to_string(),
+        Severity::Low => text.blue().to_string(),
+        Severity::Info => text.dimmed().to_string(),
+    }
+}
+
+/// Writes alerts in the chosen format, one at a time (so streaming works).
+struct View {
+    format: GuardFormat,
+    color: bool,
+}
+
+impl View {
+    fn new(format: GuardFormat, color: bool) -> View {
+        View { format, color }
+    }
+
+    fn header(&mut self, w: &mut dyn Write) -> Result<()> {
+        match self.format {
+            GuardFormat::Table => {
+                writeln!(
+                    w,
+                    "{:<24} {:<8} {:<16} {:<60} {}",
+                    "Timestamp", "Level", "Computer", "Rule", "Source:Record"
+                )?;
+            }
+            GuardFormat::Csv => {
+                self.csv_row(
+                    w,
+                    &[
+                        "Timestamp",
+                        "Level",
+                        "RuleId",
+                        "Rule",
+                        "Computer",
+                        "Channel",
+                        "EventID",
+                        "Source",
+                        "Record",
+                        "Tags",
+                        "Matched",
+                    ],
+                )?;
+            }
+            GuardFormat::Jsonl => {}
+        }
+        Ok(())
+    }
+
+    fn csv_row(&mut self, w: &mut dyn Write, fields: &[&str]) -> Result<()> {
+        // One writer per row keeps rows flowing out as they come (streaming).
+        let mut c = csv::Writer::from_writer(Vec::new());
+        c.write_record(fields)?;
+        let bytes = c.into_inner().map_err(|e| anyhow::anyhow!("csv: {e}"))?;
+        w.write_all(&bytes)?;
+        Ok(())
+    }
+
+    fn row(&mut self, w: &mut dyn Write, a: &Alert) -> Result<()> {
+        let level = a.level.unwrap_or(Severity::Info);
+        match self.format {
+            GuardFormat::Table => {
+                let title: String = a.title.chars().take(60).collect();
+                let computer: String = clean(&a.field("Computer").unwrap_or_else(|| "-".into()))
+                    .chars()
+                    .take(16)
+                    .collect();
+                let level_text = format!("{:<8}", level.as_str());
+                writeln!(
+                    w,
+                    "{:<24} {} {:<16} {:<60} {}:{}",
+                    clean(a.time.as_deref().unwrap_or("-")),
+                    paint(&level_text, level, self.color),
+                    computer,
+                    title,
+                    a.source.display(),
+                    a.record
+                )?;
+            }
+            GuardFormat::Csv => {
+                let matched: Vec<String> = a
+                    .matched
+                    .iter()
+                    .map(|m| format!("{}={}", m.field, m.value))
+                    .collect();
+                let record = a.record.to_string();
+                let source = a.source.display().to_string();
+                let fields = [
+                    a.time.clone().unwrap_or_default(),
+                    level.as_str().to_string(),
+                    a.rule_id.clone().unwrap_or_default(),
+                    a.title.clone(),
+                    a.field("Computer").unwrap_or_default(),
+                    a.field("Channel").unwrap_or_default(),
+                    a.field("EventID").unwrap_or_default(),
+                    source,
+                    record,
+                    a.tags.join(" "),
+                    matched.join(" | "),
+                ];
+                let refs: Vec<&str> = fields.iter().map(|s| s.as_str()).collect();
+                self.csv_row(w, &refs)?;
+            }
+            GuardFormat::Jsonl => {
+                serde_json::to_writer(&mut *w, a)?;
+                writeln!(w)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Event text shown on a terminal: control characters from the log are escaped, so a
+/// hostile event cannot move the cursor or change colours.
+fn clean(s: &str) -> String {
+    s.chars()
+        .flat_map(|c| {
+            if c.is_control() {
+                c.escape_default().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
+}
