@@ -547,8 +547,8 @@ impl View {
             GuardFormat::Table => {
                 writeln!(
                     w,
-                    "{:<24} {:<8} {:<16} {:<60} {}",
-                    "Timestamp", "Level", "Computer", "Rule", "Source:Record"
+                    "{:<24} {:<8} {:<16} {:<60} Source:Record",
+                    "Timestamp", "Level", "Computer", "Rule"
                 )?;
             }
             GuardFormat::Csv => {
