@@ -1,0 +1,433 @@
+//! `vigil guard` end to end: the built binary on real EVTX files, JSON lines, standard input
+//! streams, output formats, filters, response playbooks and exit codes.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_vigil")
+}
+
+fn shared() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn vigil(args: &[&str]) -> Run {
+    let out = Command::new(bin())
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run vigil");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+const WHOAMI_RULE: &str = r#"title: Whoami Execution
+id: 11111111-2222-4333-8444-555555555555
+status: test
+level: high
+tags:
+    - attack.discovery
+    - attack.t1033
+logsource:
+    product: windows
+    category: process_creation
+detection:
+    selection:
+        Image|endswith: '\whoami.exe'
+    condition: selection
+"#;
+
+const ENCODED_RULE: &str = r#"title: Encoded PowerShell
+id: 66666666-2222-4333-8444-555555555555
+status: test
+level: medium
+logsource:
+    product: windows
+    category: process_creation
+detection:
+    selection:
+        CommandLine|contains|windash: ' -enc '
+    condition: selection
+"#;
+
+fn sysmon_line(record: u64, image: &str, cmd: &str, time: &str) -> String {
+    serde_json::json!({"Event": {
+        "System": {"EventID": 1, "Channel": "Microsoft-Windows-Sysmon/Operational",
+                   "Computer": "ws1", "EventRecordID": record,
+                   "TimeCreated": {"#attributes": {"SystemTime": time}}},
+        "EventData": {"Image": image, "CommandLine": cmd}}})
+    .to_string()
+}
+
+fn rules_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("whoami.yml"), WHOAMI_RULE).expect("write rule");
+    std::fs::write(dir.path().join("encoded.yml"), ENCODED_RULE).expect("write rule");
+    dir
+}
+
+fn events_file(dir: &Path) -> PathBuf {
+    let lines = [
+        sysmon_line(
+            3,
+            "C:\\Windows\\System32\\whoami.exe",
+            "whoami /all",
+            "2026-11-27T10:00:03Z",
+        ),
+        sysmon_line(
+            1,
+            "C:\\Windows\\notepad.exe",
+            "notepad",
+            "2026-11-27T10:00:01Z",
+        ),
+        sysmon_line(
+            2,
+            "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe",
+            "powershell /enc SQBFAFgA",
+            "2026-11-27T10:00:02Z",
+        ),
+    ];
+    let p = dir.join("events.jsonl");
+    std::fs::write(&p, lines.join("\n") + "\nnot json at all\n").expect("write events");
+    p
+}
+
+#[test]
+fn real_evtx_files_give_alerts_with_the_matched_event() {
+    let file =
+        shared().join("evtx-attack-samples/Credential Access/4794_DSRM_password_change_t1098.evtx");
+    if !file.exists() {
+        eprintln!("skipped: {} not present", file.display());
+        return;
+    }
+    let run = vigil(&["guard", file.to_str().expect("utf-8"), "--format", "jsonl"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let alerts: Vec<serde_json::Value> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    let dsrm = alerts
+        .iter()
+        .find(|a| a["title"].as_str().is_some_and(|t| t.contains("DSRM")))
+        .unwrap_or_else(|| panic!("no DSRM alert in {alerts:#?}"));
+    assert_eq!(dsrm["level"], "high");
+    assert!(dsrm["rule_id"].is_string());
+    assert!(dsrm["tags"].as_array().is_some_and(|t| !t.is_empty()));
+    assert!(dsrm["record"].as_u64().is_some_and(|r| r > 0));
+    assert!(dsrm["time"].as_str().is_some_and(|t| t.starts_with("20")));
+    assert!(
+        dsrm["source"]
+            .as_str()
+            .is_some_and(|s| s.ends_with(".evtx"))
+    );
+    assert_eq!(dsrm["event"]["EventID"].to_string(), "4794");
+}
+
+#[test]
+fn a_folder_of_evtx_files_is_scanned_with_a_summary() {
+    let dir = shared().join("evtx-attack-samples/Lateral Movement");
+    if !dir.exists() {
+        eprintln!("skipped: {} not present", dir.display());
+        return;
+    }
+    let run = vigil(&["guard", dir.to_str().expect("utf-8"), "--min-level", "high"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stdout.starts_with("Timestamp"), "{}", run.stdout);
+    assert!(run.stderr.contains("by level:"), "{}", run.stderr);
+    assert!(run.stderr.contains("ATT&CK techniques:"), "{}", run.stderr);
+    // The timeline is sorted by event time.
+    let times: Vec<&str> = run
+        .stdout
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(' ').next())
+        .collect();
+    let mut sorted = times.clone();
+    sorted.sort();
+    assert_eq!(times, sorted);
+    assert!(
+        !run.stdout.contains(" medium "),
+        "--min-level high keeps medium out"
+    );
+}
+
+#[test]
+fn jsonl_input_in_every_format() {
+    let rules = rules_dir();
+    let data = tempfile::tempdir().expect("tempdir");
+    let events = events_file(data.path());
+    let r = rules.path().to_str().expect("utf-8");
+    let e = events.to_str().expect("utf-8");
+
+    let table = vigil(&["guard", e, "--rules", r, "--no-summary"]);
+    assert_eq!(table.code, 1, "{}", table.stderr);
+    let rows: Vec<&str> = table.stdout.lines().collect();
+    assert_eq!(rows.len(), 3, "{}", table.stdout);
+    // Sorted by event time, not by line: line 3 (10:00:02) before line 1 (10:00:03).
+    assert!(
+        rows[1].starts_with("2026-11-27T10:00:02Z     medium"),
+        "{}",
+        rows[1]
+    );
+    assert!(rows[1].contains("Encoded PowerShell"), "{}", rows[1]);
+    assert!(rows[1].ends_with("events.jsonl:3"), "{}", rows[1]);
+    assert!(rows[2].contains("Whoami Execution"), "{}", rows[2]);
+    assert!(rows[2].ends_with("events.jsonl:1"), "{}", rows[2]);
+    // The bad line is reported with its line number, and the run went on.
+    assert!(
+        table.stderr.contains("events.jsonl record 4"),
+        "{}",
+        table.stderr
+    );
+
+    let csv = vigil(&["guard", e, "--rules", r, "--format", "csv"]);
+    let mut lines = csv.stdout.lines();
+    assert_eq!(
+        lines.next(),
+        Some("Timestamp,Level,RuleId,Rule,Computer,Channel,EventID,Source,Record,Tags,Matched")
+    );
+    let first = lines.next().expect("a row");
+    assert!(
+        first.starts_with("2026-11-27T10:00:02Z,medium,66666666-"),
+        "{first}"
+    );
+    assert!(
+        first.contains(",ws1,Microsoft-Windows-Sysmon/Operational,1,"),
+        "{first}"
+    );
+
+    let jsonl = vigil(&[
+        "guard",
+        e,
+        "--rules",
+        r,
+        "--format",
+        "jsonl",
+        "--min-level",
+        "high",
+    ]);
+    let alerts: Vec<serde_json::Value> = jsonl
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0]["title"], "Whoami Execution");
+    assert_eq!(alerts[0]["record"], 1, "JSON lines are numbered by line");
+    assert_eq!(alerts[0]["tags"][1], "attack.t1033");
+    assert_eq!(alerts[0]["event"]["CommandLine"], "whoami /all");
+}
+
+#[test]
+fn filters_and_exit_codes() {
+    let rules = rules_dir();
+    let data = tempfile::tempdir().expect("tempdir");
+    let events = events_file(data.path());
+    let r = rules.path().to_str().expect("utf-8");
+    let e = events.to_str().expect("utf-8");
+
+    let none = vigil(&["guard", e, "--rules", r, "--min-level", "critical"]);
+    assert_eq!(
+        none.code, 0,
+        "nothing at or above critical: {}",
+        none.stdout
+    );
+
+    let only = vigil(&[
+        "guard",
+        e,
+        "--rules",
+        r,
+        "--include-rule",
+        "whoami",
+        "--format",
+        "jsonl",
+    ]);
+    assert_eq!(only.stdout.lines().count(), 1, "{}", only.stdout);
+    let without = vigil(&[
+        "guard",
+        e,
+        "--rules",
+        r,
+        "--exclude-rule",
+        "WHOAMI",
+        "--format",
+        "jsonl",
+    ]);
+    assert_eq!(without.stdout.lines().count(), 1, "{}", without.stdout);
+    assert!(without.stdout.contains("Encoded PowerShell"));
+    let window = vigil(&[
+        "guard",
+        e,
+        "--rules",
+        r,
+        "--format",
+        "jsonl",
+        "--from",
+        "2026-11-27T10:00:03",
+        "--to",
+        "2026-11-28",
+    ]);
+    assert_eq!(window.stdout.lines().count(), 1, "{}", window.stdout);
+
+    let missing = vigil(&["guard", e, "--rules", "/no/such/rules"]);
+    assert_eq!(missing.code, 2);
+    assert!(
+        missing.stderr.contains("/no/such/rules"),
+        "{}",
+        missing.stderr
+    );
+    let no_input = vigil(&["guard", "/no/such/log.evtx", "--rules", r]);
+    assert_eq!(no_input.code, 2, "{}", no_input.stderr);
+}
+
+#[test]
+fn a_broken_rule_is_listed_and_the_rest_still_run() {
+    let rules = rules_dir();
+    std::fs::write(rules.path().join("broken.yml"), "title: [unclosed\n").expect("write");
+    let data = tempfile::tempdir().expect("tempdir");
+    let events = events_file(data.path());
+    let run = vigil(&[
+        "guard",
+        events.to_str().expect("utf-8"),
+        "--rules",
+        rules.path().to_str().expect("utf-8"),
+        "--format",
+        "jsonl",
+    ]);
+    assert_eq!(run.code, 1);
+    assert_eq!(run.stdout.lines().count(), 2);
+    assert!(run.stderr.contains("did not load"), "{}", run.stderr);
+}
+
+#[test]
+fn stdin_alerts_stream_out_before_eof_and_a_burst_loses_nothing() {
+    let rules = rules_dir();
+    let mut child = Command::new(bin())
+        .args(["guard", "-", "--format", "jsonl", "--stats", "--rules"])
+        .arg(rules.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn vigil");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    // One matching event, stdin still open: its alert must arrive.
+    writeln!(
+        stdin,
+        "{}",
+        sysmon_line(1, "C:\\x\\whoami.exe", "whoami", "2026-11-27T10:00:00Z")
+    )
+    .expect("write");
+    stdin.flush().expect("flush");
+    let first = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("an alert before end of input");
+    assert!(first.contains("Whoami Execution"), "{first}");
+
+    // A burst: every event is processed.
+    let start = Instant::now();
+    for i in 0..2000u64 {
+        let img = if i % 100 == 0 {
+            "C:\\x\\whoami.exe"
+        } else {
+            "C:\\x\\calc.exe"
+        };
+        writeln!(
+            stdin,
+            "{}",
+            sysmon_line(i + 2, img, "x", "2026-11-27T10:00:01Z")
+        )
+        .expect("write");
+    }
+    drop(stdin);
+    let out = child.wait_with_output().expect("wait");
+    let mut rest = Vec::new();
+    while let Ok(l) = rx.recv_timeout(Duration::from_secs(5)) {
+        rest.push(l);
+    }
+    assert_eq!(rest.len(), 20, "20 of the burst match");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(" 2001 events"),
+        "events in == events processed: {stderr}"
+    );
+    assert!(start.elapsed() < Duration::from_secs(120));
+}
+
+#[test]
+fn playbooks_run_dry_by_default_and_write_the_audit_log() {
+    let rules = rules_dir();
+    let data = tempfile::tempdir().expect("tempdir");
+    let events = events_file(data.path());
+    let block = data.path().join("block.txt");
+    let audit = data.path().join("audit.jsonl");
+    let pb = data.path().join("pb.toml");
+    std::fs::write(
+        &pb,
+        format!(
+            "[[playbook]]\nname = \"block-host\"\nmatch = {{ min_level = \"high\" }}\n[[playbook.actions]]\ntype = \"blocklist\"\npath = {:?}\nvalue = \"{{event.Computer}}\"\n",
+            block.display().to_string()
+        ),
+    )
+    .expect("write playbook");
+    let args = |respond: bool| {
+        let mut v = vec![
+            "guard".to_string(),
+            events.display().to_string(),
+            "--rules".into(),
+            rules.path().display().to_string(),
+            "--playbooks".into(),
+            pb.display().to_string(),
+            "--audit-log".into(),
+            audit.display().to_string(),
+        ];
+        if respond {
+            v.push("--respond".into());
+        }
+        v
+    };
+    let dry: Vec<String> = args(false);
+    let run = vigil(&dry.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(!block.exists(), "dry run must not act");
+    let log = std::fs::read_to_string(&audit).expect("audit log");
+    assert_eq!(log.lines().count(), 1);
+    assert!(log.contains("\"dry_run\""), "{log}");
+
+    let live: Vec<String> = args(true);
+    vigil(&live.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(
+        std::fs::read_to_string(&block).expect("block list"),
+        "ws1\n"
+    );
+    let log = std::fs::read_to_string(&audit).expect("audit log");
+    assert_eq!(log.lines().count(), 2, "append-only: {log}");
+    assert!(
+        log.lines().nth(1).is_some_and(|l| l.contains("\"done\"")),
+        "{log}"
+    );
+}
