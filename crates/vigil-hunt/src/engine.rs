@@ -23,6 +23,10 @@ const MAX_CALL_DEPTH: usize = 6;
 const MAX_IMPLEMENTATIONS: usize = 4;
 /// Work bound per root function, in evaluated expressions: hostile or huge code cannot stall a scan.
 const MAX_WORK: usize = 400_000;
+/// Work bound per file, across all its roots.
+const MAX_FILE_WORK: usize = 8_000_000;
+/// Call-result cache entries kept per file before the cache is cleared.
+const MAX_CACHE: usize = 20_000;
 
 /// The rules of one language, with taint bits assigned.
 pub struct LangRules<'r> {
@@ -75,6 +79,7 @@ struct Frame<'p> {
     func: Option<&'p Function>,
     ret: Option<Val<'p>>,
     breaks: Vec<Option<State<'p>>>,
+    continues: Vec<Option<State<'p>>>,
     /// The function is a web view: its return value is the HTTP response body.
     view_decorators: Vec<String>,
 }
@@ -86,6 +91,8 @@ pub struct Engine<'p> {
     stack: Vec<*const Function>,
     cache: HashMap<(usize, u64), Val<'p>>,
     work: usize,
+    /// Work done for the whole file; past `MAX_FILE_WORK` analysis of the file stops.
+    file_work: usize,
     /// Nested classes and functions met while analysing, analysed as roots afterwards.
     pending: Vec<(usize, &'p Class)>,
 }
@@ -103,12 +110,19 @@ impl<'p> Engine<'p> {
             stack: Vec::new(),
             cache: HashMap::new(),
             work: 0,
+            file_work: 0,
             pending: Vec::new(),
         }
     }
 
     fn py(&self) -> bool {
         is_python(self.rules.lang)
+    }
+
+    /// Past the work budget the rest of a root (or file) is skipped: bounded time beats
+    /// completeness on code built to stall an analyser.
+    fn over_budget(&self) -> bool {
+        self.work > MAX_WORK || self.file_work > MAX_FILE_WORK
     }
 
     // ---------------------------------------------------------------- roots
@@ -190,6 +204,7 @@ impl<'p> Engine<'p> {
             func,
             ret: None,
             breaks: Vec::new(),
+            continues: Vec::new(),
             view_decorators,
         }
     }
@@ -251,7 +266,7 @@ impl<'p> Engine<'p> {
 
     fn block(&mut self, fr: &mut Frame<'p>, st: &mut State<'p>, stmts: &'p [Stmt]) {
         for s in stmts {
-            if st.dead {
+            if st.dead || self.over_budget() {
                 return;
             }
             self.stmt(fr, st, s);
@@ -290,7 +305,11 @@ impl<'p> Engine<'p> {
                     let name = target_name(target);
                     v.taint = Some(t.step(fr.file, *span, || format!("assigned to `{name}`")));
                 }
-                self.assign(fr, st, target, v, *span);
+                match (target, ty) {
+                    // A declaration always binds a local, even where a field has its name.
+                    (Target::Var(n), Some(_)) => st.set(n, v.bounded()),
+                    _ => self.assign(fr, st, target, v, *span),
+                }
             }
             Stmt::Expr(e, _) => {
                 self.eval(fr, st, e);
@@ -358,11 +377,16 @@ impl<'p> Engine<'p> {
                 handlers,
                 finally,
             } => {
-                let before = st.clone();
-                self.block(fr, st, body);
+                // A handler may start after any statement of the body (or before the first).
+                let mut entry = st.clone();
+                for s in body {
+                    if st.dead || self.over_budget() {
+                        break;
+                    }
+                    self.stmt(fr, st, s);
+                    entry = entry.join(st);
+                }
                 if !handlers.is_empty() {
-                    // A handler may start anywhere in the body: from before it or after it.
-                    let entry = before.join(st);
                     let mut out = st.clone();
                     for h in handlers {
                         let mut hs = entry.clone();
@@ -415,8 +439,13 @@ impl<'p> Engine<'p> {
                 st.dead = true;
             }
             Stmt::Continue => {
-                // The loop head joins the state at the end of the body; a `continue` path
-                // is covered by the fixpoint over the joined state.
+                // The state at `continue` flows back to the loop head.
+                if let Some(slot) = fr.continues.last_mut() {
+                    *slot = Some(match slot.take() {
+                        Some(c) => c.join(st),
+                        None => st.clone(),
+                    });
+                }
                 st.dead = true;
             }
             Stmt::Block(b) => self.block(fr, st, b),
@@ -429,10 +458,8 @@ impl<'p> Engine<'p> {
                     },
                 );
                 // A nested function sees the enclosing variables: analyse it now, as a root.
-                let saved = self.work;
                 let env = st.clone();
                 self.root(fr.file, fr.class, f, &env);
-                self.work = saved;
             }
             Stmt::ClassDef(c) => self.pending.push((fr.file, c)),
         }
@@ -445,17 +472,27 @@ impl<'p> Engine<'p> {
         mut body: impl FnMut(&mut Self, &mut Frame<'p>, &mut State<'p>),
     ) {
         fr.breaks.push(None);
+        fr.continues.push(None);
         let mut head = st.clone();
-        for _ in 0..3 {
+        // Taint masks only grow and are finite, so this reaches a fixpoint; constants that
+        // still change after two passes are widened to unknown so they cannot keep it going.
+        for pass in 0..8 {
             let mut s = head.clone();
             body(self, fr, &mut s);
-            let next = head.join(&s);
-            if next.same_as(&head) {
+            if let Some(c) = fr.continues.last_mut().and_then(Option::take) {
+                s = s.join(&c);
+            }
+            let mut next = head.join(&s);
+            if pass >= 1 {
+                next.widen_from(&head);
+            }
+            if next.same_as(&head) || self.over_budget() {
                 head = next;
                 break;
             }
             head = next;
         }
+        fr.continues.pop();
         let breaks = fr.breaks.pop().flatten();
         *st = match breaks {
             Some(b) => head.join(&b),
@@ -659,10 +696,10 @@ impl<'p> Engine<'p> {
                     && let Some(c) = fr.class
                     && c.class.fields.iter().any(|f| &f.name == n)
                 {
-                    st.set(&format!("this.{n}"), v);
+                    st.set(&format!("this.{n}"), v.bounded());
                     return;
                 }
-                st.set(n, v)
+                st.set(n, v.bounded())
             }
             Target::Field(obj, name) => {
                 if let Some(d) = obj.dotted() {
@@ -705,13 +742,17 @@ impl<'p> Engine<'p> {
             st.set(&format!("this.{path}"), v);
             return;
         }
-        st.set(path, v);
+        st.set(path, v.bounded());
     }
 
     // ---------------------------------------------------------------- expressions
 
     fn eval(&mut self, fr: &mut Frame<'p>, st: &mut State<'p>, e: &'p Expr) -> Val<'p> {
         self.work += 1;
+        self.file_work += 1;
+        if self.over_budget() {
+            return Val::default();
+        }
         match e {
             Expr::Lit(l) => Val::konst(l.clone()),
             Expr::Name(n) => self.name(fr, st, n),
@@ -773,6 +814,7 @@ impl<'p> Engine<'p> {
                     ty: Some("list".into()),
                     ..Val::default()
                 }
+                .bounded()
             }
             Expr::Dict(pairs) => {
                 let mut m = BTreeMap::new();
@@ -796,6 +838,7 @@ impl<'p> Engine<'p> {
                     ty: Some("dict".into()),
                     ..Val::default()
                 }
+                .bounded()
             }
             Expr::Concat(parts) => {
                 let vals: Vec<Val<'p>> = parts.iter().map(|a| self.eval(fr, st, a)).collect();
@@ -1754,6 +1797,9 @@ impl<'p> Engine<'p> {
         if let Some(v) = self.cache.get(&key) {
             return Some(self.returned(caller, f, v.clone(), span));
         }
+        if self.cache.len() >= MAX_CACHE {
+            self.cache.clear();
+        }
         let mut fr = self.frame(file, class, Some(f));
         let mut st = State::default();
         let mut params = f.params.iter().peekable();
@@ -2319,7 +2365,7 @@ fn store_elem<'p>(obj: &Val<'p>, key: &Val<'p>, v: Val<'p>) -> Val<'p> {
             out.taint = union(out.taint, key.all_taint().as_ref());
         }
     }
-    out
+    out.bounded()
 }
 
 /// The object a constructor built: its `this.*` variables as fields.
@@ -2335,7 +2381,7 @@ fn object_from_fields<'p>(st: &State<'p>, self_name: &str, this: &Val<'p>) -> Va
     }
     let mut out = this.clone();
     out.elems = Some(Rc::new(Elems::Map(m)));
-    out
+    out.bounded()
 }
 
 fn path_has_prefix(path: &str, prefix: &str) -> bool {
@@ -2443,7 +2489,14 @@ fn fold_call(name: &str, recv: Option<&Val>, args: &[Val]) -> Option<Lit> {
             Lit::Str(chars.get(a..b)?.iter().collect())
         }
         ("concat", 1) => bounded(format!("{s}{}", arg_str(0)?))?,
-        ("replace", 2) if !arg_str(0)?.is_empty() => bounded(s.replace(arg_str(0)?, arg_str(1)?))?,
+        ("replace", 2) if !arg_str(0)?.is_empty() => {
+            let (from, to) = (arg_str(0)?, arg_str(1)?);
+            // Size first: building a huge string only to drop it is the cost to avoid.
+            if s.len() + s.matches(from).count() * to.len() > MAX_CONST {
+                return None;
+            }
+            Lit::Str(s.replace(from, to))
+        }
         _ => return None,
     })
 }

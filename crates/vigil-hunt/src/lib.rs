@@ -136,6 +136,10 @@ pub fn parse_all(files: &[PathBuf], on_file: &(dyn Fn() + Sync)) -> (Vec<Unit>, 
     (units, skipped, bytes)
 }
 
+/// Source files larger than this are skipped (with a reason), as Semgrep does by default:
+/// they are almost always generated, and one of them must not hold up a whole scan.
+pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
 /// Parse one file. A file with syntax errors is still analysed where it parsed; the note
 /// returned with it names the first error so the summary can say what was not analysed.
 fn parse_one(path: &Path) -> Result<(Unit, Option<Skipped>), Skipped> {
@@ -144,6 +148,12 @@ fn parse_one(path: &Path) -> Result<(Unit, Option<Skipped>), Skipped> {
         reason,
     };
     let lang = Lang::from_path(path).ok_or_else(|| skip("unsupported language".into()))?;
+    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    if size > MAX_FILE_BYTES {
+        return Err(skip(format!(
+            "{size} bytes: larger than {MAX_FILE_BYTES}, most likely generated or minified"
+        )));
+    }
     let bytes = std::fs::read(path).map_err(|e| skip(format!("cannot read: {e}")))?;
     let source = String::from_utf8_lossy(&bytes).into_owned();
     let module = vigil_code::parse(lang, &source).map_err(|e| skip(e.to_string()))?;

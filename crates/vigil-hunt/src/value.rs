@@ -244,11 +244,85 @@ impl<'p> Val<'p> {
 
     /// Cheap fingerprint for call caching: taint bits and constant.
     pub fn signature(&self, h: &mut impl std::hash::Hasher) {
+        let mut budget = 64;
+        self.signature_in(h, &mut budget);
+    }
+
+    /// Hash what can change a callee's result, visiting at most `budget` values.
+    fn signature_in(&self, h: &mut impl std::hash::Hasher, budget: &mut usize) {
         use std::hash::Hash;
-        self.all_taint().map(|t| t.mask).hash(h);
+        *budget = budget.saturating_sub(1);
+        self.taint.as_ref().map(|t| t.mask).hash(h);
         format!("{:?}", self.konst).hash(h);
         self.ty.hash(h);
-        self.elems.is_some().hash(h);
+        self.module_path.hash(h);
+        self.func
+            .map(|(f, p)| (f, p as *const Function as usize))
+            .hash(h);
+        match self.elems.as_deref() {
+            None => 0u8.hash(h),
+            Some(Elems::Map(m)) => {
+                1u8.hash(h);
+                for (k, v) in m {
+                    if *budget == 0 {
+                        self.all_taint().map(|t| t.mask).hash(h);
+                        return;
+                    }
+                    k.hash(h);
+                    v.signature_in(h, budget);
+                }
+            }
+            Some(Elems::List(l)) => {
+                2u8.hash(h);
+                for v in l {
+                    if *budget == 0 {
+                        self.all_taint().map(|t| t.mask).hash(h);
+                        return;
+                    }
+                    v.signature_in(h, budget);
+                }
+            }
+        }
+    }
+
+    /// Keep element knowledge small: values nested deeper than 8 or holding more than 256
+    /// element values in all collapse into their taint, so hostile code (`a = [a]` a million
+    /// times) cannot build values that are slow to join or deep enough to overflow a drop.
+    pub fn bounded(self) -> Val<'p> {
+        fn size(v: &Val, depth: u8, budget: &mut usize) -> bool {
+            if depth > 8 {
+                return false;
+            }
+            let Some(e) = v.elems.as_deref() else {
+                return true;
+            };
+            let children: Box<dyn Iterator<Item = &Val>> = match e {
+                Elems::Map(m) => Box::new(m.values()),
+                Elems::List(l) => Box::new(l.iter()),
+            };
+            for c in children {
+                if *budget == 0 {
+                    return false;
+                }
+                *budget -= 1;
+                if !size(c, depth + 1, budget) {
+                    return false;
+                }
+            }
+            true
+        }
+        let mut budget = 256;
+        if size(&self, 0, &mut budget) {
+            return self;
+        }
+        Val {
+            taint: self.all_taint(),
+            konst: None,
+            ty: self.ty.clone(),
+            elems: None,
+            func: self.func,
+            module_path: None,
+        }
     }
 }
 
@@ -290,6 +364,15 @@ impl<'p> State<'p> {
 
     pub fn set(&mut self, name: &str, v: Val<'p>) {
         self.vars.insert(name.into(), v);
+    }
+
+    /// Forget constants that changed since `prev` (loop widening).
+    pub fn widen_from(&mut self, prev: &State<'p>) {
+        for (k, v) in self.vars.iter_mut() {
+            if v.konst.is_some() && prev.vars.get(k).is_none_or(|p| p.konst != v.konst) {
+                v.konst = None;
+            }
+        }
     }
 
     /// A cheap comparison used to stop loop iteration: same taint masks and constants.
