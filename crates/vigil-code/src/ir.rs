@@ -97,6 +97,13 @@ pub enum Expr {
         expr: Box<Expr>,
     },
     Lambda(Box<Function>),
+    /// An assignment used as a value: `(line = r.readLine())`, `i++`, `(x := f())`.
+    /// The value is what was assigned.
+    Assign {
+        target: Box<Target>,
+        value: Box<Expr>,
+        op: Option<BinOp>,
+    },
     /// Something the adapter does not model; its children still carry their taint.
     Unknown(Vec<Expr>),
 }

@@ -854,19 +854,39 @@ impl<'s> Lower<'s> {
             }
             "class_literal" | "method_reference" => Expr::Unknown(vec![]),
             "update_expression" => {
-                let inner = named_children(node)
-                    .into_iter()
-                    .next()
-                    .map(|o| self.expr(o))
-                    .unwrap_or(Expr::Unknown(vec![]));
-                Expr::Unknown(vec![inner])
+                // `i++` / `--i`: an assignment of `i ± 1`, so constants do not go stale.
+                let text = self.t(node);
+                let op = if text.contains("--") {
+                    BinOp::Sub
+                } else {
+                    BinOp::Add
+                };
+                match named_children(node).into_iter().next() {
+                    Some(inner) => Expr::Assign {
+                        target: Box::new(self.target(inner)),
+                        value: Box::new(Expr::Lit(Lit::Int(1))),
+                        op: Some(op),
+                    },
+                    None => Expr::Unknown(vec![]),
+                }
             }
             "assignment_expression" => {
-                // Assignment used as a value: `(x = y)`; the value is the right side.
-                let r = field(node, "right")
-                    .map(|o| self.expr(o))
-                    .unwrap_or(Expr::Unknown(vec![]));
-                Expr::Unknown(vec![r])
+                // Assignment used as a value: `(line = r.readLine()) != null`.
+                let (Some(l), Some(r)) = (field(node, "left"), field(node, "right")) else {
+                    return Expr::Unknown(vec![]);
+                };
+                let op = match field(node, "operator").map(|o| self.t(o)).unwrap_or("=") {
+                    "=" => None,
+                    "+=" => Some(BinOp::Add),
+                    "-=" => Some(BinOp::Sub),
+                    "*=" => Some(BinOp::Mul),
+                    _ => Some(BinOp::Other),
+                };
+                Expr::Assign {
+                    target: Box::new(self.target(l)),
+                    value: Box::new(self.expr(r)),
+                    op,
+                }
             }
             _ => {
                 let kids = named_children(node)

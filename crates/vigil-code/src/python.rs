@@ -940,9 +940,19 @@ impl<'s> Lower<'s> {
                     None => unknown(),
                 }
             }
-            "named_expression" => field(node, "value")
-                .map(|v| self.expr(v))
-                .unwrap_or_else(unknown),
+            "named_expression" => {
+                let value = field(node, "value")
+                    .map(|v| self.expr(v))
+                    .unwrap_or_else(unknown);
+                match field(node, "name") {
+                    Some(n) => Expr::Assign {
+                        target: Box::new(Target::Var(self.t(n).to_string())),
+                        value: Box::new(value),
+                        op: None,
+                    },
+                    None => value,
+                }
+            }
             "assignment" | "augmented_assignment" => field(node, "right")
                 .map(|v| self.expr(v))
                 .unwrap_or_else(unknown),

@@ -866,7 +866,25 @@ impl<'p> Engine<'p> {
                 v.ty = Some(t.as_str().into());
                 v
             }
-            Expr::Lambda(_) => Val::default(),
+            Expr::Lambda(f) => {
+                // Analysed where it is written, seeing the enclosing variables; calls of a
+                // lambda bound to a name run it like a local function.
+                let env = st.clone();
+                self.root(fr.file, fr.class, f, &env);
+                Val {
+                    func: Some((fr.file, &**f)),
+                    ..Val::default()
+                }
+            }
+            Expr::Assign { target, value, op } => {
+                let mut v = self.eval(fr, st, value);
+                if let Some(op) = op {
+                    let old = self.read_target(fr, st, target);
+                    v = self.binop(*op, &old, &v);
+                }
+                self.assign(fr, st, target, v.clone(), Span::default());
+                v
+            }
             Expr::Unknown(kids) => {
                 let mut t = None;
                 for k in kids {

@@ -334,3 +334,74 @@ fn hostile_constants_do_not_blow_up_or_panic() {
     let found = run(&[("blow.py", &py), ("Blow.java", &java)]);
     assert!(found.is_empty(), "{found:?}");
 }
+
+#[test]
+fn assignments_inside_expressions_loops_and_handlers_keep_taint() {
+    let java = r#"
+import javax.servlet.http.*;
+class Flows {
+    void counter(HttpServletRequest req) throws Exception {
+        int count = 0;
+        for (int i = 0; i < 3; i++) count++;
+        if (count > 0) Runtime.getRuntime().exec(req.getParameter("c"));
+    }
+    void lines(HttpServletRequest req) throws Exception {
+        java.io.BufferedReader r = req.getReader();
+        String line;
+        while ((line = r.readLine()) != null) { Runtime.getRuntime().exec(line); }
+    }
+    void lambda(HttpServletRequest req, java.util.List<String> xs) {
+        String c = req.getParameter("c");
+        xs.forEach(x -> { try { Runtime.getRuntime().exec(c); } catch (Exception e) {} });
+    }
+}
+"#;
+    let python = r#"
+import os
+from flask import request
+
+def walrus():
+    if (cmd := request.args.get("c")) is not None:
+        os.system(cmd)
+
+def carried_by_continue(items):
+    cmd = "ls"
+    for i in items:
+        if i:
+            cmd = request.args.get("c")
+            continue
+        os.system(cmd)
+
+def in_handler():
+    cmd = request.args.get("c")
+    try:
+        int(cmd)
+        return
+    except ValueError:
+        os.system(cmd)
+
+def named_lambda():
+    get = lambda: request.args.get("c")
+    os.system(get())
+"#;
+    let found = run(&[("Flows.java", java), ("flows.py", python)]);
+    let lines = |file: &str, rule: &str| -> Vec<u32> {
+        let mut v: Vec<u32> = found
+            .iter()
+            .filter(|(f, r, _)| f == file && r == rule)
+            .map(|(_, _, l)| *l)
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        lines("Flows.java", "java/command-injection"),
+        vec![7, 12, 16],
+        "{found:?}"
+    );
+    assert_eq!(
+        lines("flows.py", "python/command-injection"),
+        vec![7, 15, 23, 27],
+        "{found:?}"
+    );
+}
