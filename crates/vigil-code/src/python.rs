@@ -111,8 +111,10 @@ impl<'s> Lower<'s> {
                 }
             }
             "import_from_statement" => {
+                // Relative imports (`from .util import run`, `from . import util`) keep
+                // the module's own name; the analysis finds modules by name suffix.
                 let module = field(node, "module_name")
-                    .map(|m| self.t(m).to_string())
+                    .map(|m| self.t(m).trim_start_matches('.').to_string())
                     .unwrap_or_default();
                 for n in fields(node, "name") {
                     let (name, alias) = match n.kind() {
@@ -124,7 +126,11 @@ impl<'s> Lower<'s> {
                     };
                     self.imports.push(Import {
                         alias: alias.to_string(),
-                        path: format!("{module}.{name}"),
+                        path: if module.is_empty() {
+                            name.to_string()
+                        } else {
+                            format!("{module}.{name}")
+                        },
                     });
                 }
             }

@@ -89,7 +89,11 @@ pub struct Engine<'p> {
     rules: &'p LangRules<'p>,
     pub findings: Vec<Finding>,
     stack: Vec<*const Function>,
-    cache: HashMap<(usize, u64), Val<'p>>,
+    /// Call results by callee and argument signature: (return value, the object after).
+    cache: HashMap<(usize, u64), (Val<'p>, Option<Val<'p>>)>,
+    /// The receiver object as the last analysed method left it (its fields), so that
+    /// setters and other field writes reach the caller.
+    last_this: Option<Val<'p>>,
     work: usize,
     /// Work done for the whole file; past `MAX_FILE_WORK` analysis of the file stops.
     file_work: usize,
@@ -109,6 +113,7 @@ impl<'p> Engine<'p> {
             findings: Vec::new(),
             stack: Vec::new(),
             cache: HashMap::new(),
+            last_this: None,
             work: 0,
             file_work: 0,
             pending: Vec::new(),
@@ -573,7 +578,7 @@ impl<'p> Engine<'p> {
     /// counts as validated.
     fn apply_guard(&mut self, fr: &mut Frame<'p>, st: &mut State<'p>, cond: &'p Expr) {
         let mut roots: Vec<*const Step> = Vec::new();
-        self.guard_roots(fr, st, cond, &mut roots);
+        self.guard_roots(fr, st, cond, true, &mut roots);
         if roots.is_empty() {
             return;
         }
@@ -586,11 +591,14 @@ impl<'p> Engine<'p> {
         }
     }
 
+    /// Sources whose data `cond` validates, given that `cond == exits` leads out of the
+    /// function: what is left on the path that goes on is known to pass the check.
     fn guard_roots(
         &mut self,
         fr: &mut Frame<'p>,
         st: &mut State<'p>,
         cond: &'p Expr,
+        exits: bool,
         out: &mut Vec<*const Step>,
     ) {
         const CHECKS: &[&str] = &[
@@ -611,18 +619,27 @@ impl<'p> Engine<'p> {
         match cond {
             Expr::Binary { op, left, right } => match op {
                 BinOp::And | BinOp::Or => {
-                    self.guard_roots(fr, st, left, out);
-                    self.guard_roots(fr, st, right, out);
+                    self.guard_roots(fr, st, left, exits, out);
+                    self.guard_roots(fr, st, right, exits, out);
                 }
+                // `'../' in data` → exit: what goes on has no such substring (a deny check
+                // on the data's content). `data in ALLOWED` must hold to go on (allow list).
+                // `data in BLOCKED` → exit proves nothing about what goes on.
                 BinOp::In | BinOp::NotIn => {
-                    for side in [left, right] {
-                        let v = self.eval(fr, st, side);
-                        if let Some(t) = v.all_taint() {
-                            out.push(root_of(&t));
-                        }
+                    let exits_when_in = (*op == BinOp::In) == exits;
+                    let side = if exits_when_in { right } else { left };
+                    let v = self.eval(fr, st, side);
+                    if let Some(t) = v.all_taint() {
+                        out.push(root_of(&t));
                     }
                 }
+                // Going on only when `data == "literal"` pins the data to a constant;
+                // going on when it differs from one literal does not.
                 BinOp::Eq | BinOp::Ne => {
+                    let goes_on_when_equal = (*op == BinOp::Eq) != exits;
+                    if !goes_on_when_equal {
+                        return;
+                    }
                     let (l, r) = (self.eval(fr, st, left), self.eval(fr, st, right));
                     for (a, b) in [(&l, &r), (&r, &l)] {
                         if matches!(&b.konst, Some(Lit::Str(s)) if !s.is_empty())
@@ -637,7 +654,7 @@ impl<'p> Engine<'p> {
             Expr::Unary {
                 op: UnOp::Not,
                 expr,
-            } => self.guard_roots(fr, st, expr, out),
+            } => self.guard_roots(fr, st, expr, !exits, out),
             Expr::Call(c) if CHECKS.contains(&c.name.as_str()) => {
                 let mut vals = Vec::new();
                 if let Some(r) = &c.receiver {
@@ -1708,6 +1725,16 @@ impl<'p> Engine<'p> {
                     if self.py() {
                         let q = format!("{}.{}", self.resolve_dotted(fr.file, &d), c.name);
                         targets.extend(self.py_module_function(&q, arity));
+                        // `Runner.run(x)`: a static or class method called through its class.
+                        if targets.is_empty() {
+                            let cls = d.rsplit('.').next().unwrap_or(&d);
+                            for cr in self.idx.classes_named(cls, fr.file) {
+                                if let Some((cr, f)) = self.idx.find_method(cr, &c.name, arity) {
+                                    targets.push((cr.file, Some(cr), f));
+                                    break;
+                                }
+                            }
+                        }
                     } else {
                         let cls = d.rsplit('.').next().unwrap_or(&d);
                         for cr in self.idx.classes_named(cls, fr.file) {
@@ -1756,14 +1783,48 @@ impl<'p> Engine<'p> {
         }
         let this = recv.cloned();
         let mut out: Option<Val<'p>> = None;
+        let mut after: Option<Val<'p>> = None;
         for (file, cls, f) in targets {
+            self.last_this = None;
             let v = self.invoke(fr, file, cls, f, this.clone(), args, kwargs, c.span)?;
+            if let Some(a) = self.last_this.take() {
+                after = Some(match after {
+                    Some(o) => o.join(&a),
+                    None => a,
+                });
+            }
             out = Some(match out {
                 Some(o) => o.join(&v),
                 None => v,
             });
         }
+        if let Some(obj) = after {
+            self.write_back_object(fr, st, c, obj);
+        }
         out
+    }
+
+    /// Fields a method wrote stay on the object it was called on.
+    fn write_back_object(&mut self, fr: &Frame<'p>, st: &mut State<'p>, c: &'p Call, obj: Val<'p>) {
+        let self_name = if self.py() { "self" } else { "this" };
+        let own = match &c.receiver {
+            None => true,
+            Some(Expr::Name(n)) => n == "this" || n == "self",
+            _ => false,
+        };
+        if own {
+            if let Some(Elems::Map(m)) = obj.elems.as_deref() {
+                for (k, v) in m {
+                    st.set(&format!("{self_name}.{k}"), v.clone());
+                }
+            }
+            return;
+        }
+        if let Some(path) = c.receiver.as_ref().and_then(|r| r.dotted())
+            && self.is_value_ref(fr, st, &path)
+        {
+            self.write_path(fr, st, &path, obj);
+        }
     }
 
     fn py_module_function(
@@ -1812,8 +1873,10 @@ impl<'p> Engine<'p> {
             t.signature(&mut h);
         }
         let key = (ptr as usize, h.finish());
-        if let Some(v) = self.cache.get(&key) {
-            return Some(self.returned(caller, f, v.clone(), span));
+        if let Some((v, after)) = self.cache.get(&key) {
+            let (v, after) = (v.clone(), after.clone());
+            self.last_this = after;
+            return Some(self.returned(caller, f, v, span));
         }
         if self.cache.len() >= MAX_CACHE {
             self.cache.clear();
@@ -1878,12 +1941,16 @@ impl<'p> Engine<'p> {
         self.stack.push(ptr);
         self.block(&mut fr, &mut st, &f.body);
         self.stack.pop();
-        let ret = if f.name == "<init>" || f.name == "__init__" {
+        let is_ctor = f.name == "<init>" || f.name == "__init__";
+        let after = (class.is_some() && !is_ctor && !f.is_static)
+            .then(|| object_from_fields(&st, self_name, &this_val));
+        let ret = if is_ctor {
             object_from_fields(&st, self_name, &this_val)
         } else {
             fr.ret.unwrap_or_default()
         };
-        self.cache.insert(key, ret.clone());
+        self.cache.insert(key, (ret.clone(), after.clone()));
+        self.last_this = after;
         Some(self.returned(caller, f, ret, span))
     }
 

@@ -405,3 +405,93 @@ def named_lambda():
         "{found:?}"
     );
 }
+
+#[test]
+fn setters_static_methods_relative_imports_and_guard_direction() {
+    let java = r#"
+import javax.servlet.http.*;
+class Holder {
+    private String cmd;
+    void setCmd(String c) { this.cmd = c; }
+    String getCmd() { return cmd; }
+}
+class UseHolder {
+    void run(HttpServletRequest req) throws Exception {
+        Holder h = new Holder();
+        h.setCmd(req.getParameter("c"));
+        Runtime.getRuntime().exec(h.getCmd());
+    }
+}
+"#;
+    let util = "import os\n\ndef run(cmd):\n    os.system(cmd)\n";
+    let views = r#"
+from flask import request
+from .util import run
+
+class Runner:
+    @staticmethod
+    def go(cmd):
+        import os
+        os.system(cmd)
+
+def relative():
+    run(request.args.get("c"))
+
+def through_class():
+    Runner.go(request.args.get("c"))
+"#;
+    let guards = r#"
+import os
+from flask import request
+
+ALLOWED = ["ls", "df"]
+
+def deny_equal():
+    cmd = request.args.get("c")
+    if cmd == "reboot":
+        return "no"
+    os.system(cmd)
+
+def allow_list():
+    cmd = request.args.get("c")
+    if cmd not in ALLOWED:
+        return "no"
+    os.system(cmd)
+"#;
+    let found = run(&[
+        ("Holder.java", java),
+        ("app/util.py", util),
+        ("app/views.py", views),
+        ("guards.py", guards),
+    ]);
+    let lines = |file: &str, rule: &str| -> Vec<u32> {
+        let mut v: Vec<u32> = found
+            .iter()
+            .filter(|(f, r, _)| f == file && r == rule)
+            .map(|(_, _, l)| *l)
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        lines("Holder.java", "java/command-injection"),
+        vec![12],
+        "{found:?}"
+    );
+    assert_eq!(
+        lines("util.py", "python/command-injection"),
+        vec![4],
+        "{found:?}"
+    );
+    assert_eq!(
+        lines("views.py", "python/command-injection"),
+        vec![9],
+        "{found:?}"
+    );
+    // `== "reboot"` then exit leaves every other command; the allow list pins it.
+    assert_eq!(
+        lines("guards.py", "python/command-injection"),
+        vec![11],
+        "{found:?}"
+    );
+}
