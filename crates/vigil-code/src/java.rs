@@ -619,6 +619,9 @@ impl<'s> Lower<'s> {
                     i64::from_str_radix(h, 16).ok()
                 } else if let Some(b) = raw.strip_prefix("0b").or_else(|| raw.strip_prefix("0B")) {
                     i64::from_str_radix(b, 2).ok()
+                } else if raw.len() > 1 && raw.starts_with('0') {
+                    // `010` is octal in Java.
+                    i64::from_str_radix(&raw[1..], 8).ok()
                 } else {
                     raw.parse::<i64>().ok()
                 };

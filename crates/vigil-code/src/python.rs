@@ -814,7 +814,8 @@ impl<'s> Lower<'s> {
                     "+" => BinOp::Add,
                     "-" => BinOp::Sub,
                     "*" => BinOp::Mul,
-                    "/" | "//" => BinOp::Div,
+                    // True division gives a float: not folded. Floor division is.
+                    "//" => BinOp::Div,
                     "%" => BinOp::Mod,
                     _ => BinOp::Other,
                 };

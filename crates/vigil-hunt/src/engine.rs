@@ -259,7 +259,12 @@ impl<'p> Engine<'p> {
         }
         if self.py()
             && p.name != "self"
-            && fr.view_decorators.iter().any(|d| d == "route")
+            && fr.view_decorators.iter().any(|d| {
+                matches!(
+                    d.as_str(),
+                    "route" | "get" | "post" | "put" | "patch" | "delete" | "api_route"
+                )
+            })
             && p.default.is_none()
         {
             return Some("route parameter");
@@ -2271,12 +2276,16 @@ impl<'p> Engine<'p> {
 
     fn report(&mut self, rule: &Rule, file: usize, span: Span, taint: Option<&Taint>, sink: &str) {
         let unit = &self.idx.units[file];
-        let loc = |f: usize, s: Span| Location {
-            path: self.idx.units[f].path.clone(),
-            start_line: s.start_line,
-            start_column: s.start_col,
-            end_line: s.end_line,
-            end_column: s.end_col,
+        // tree-sitter columns count bytes; reports count characters.
+        let loc = |f: usize, s: Span| {
+            let src = &self.idx.units[f].source;
+            Location {
+                path: self.idx.units[f].path.clone(),
+                start_line: s.start_line,
+                start_column: char_column(src, s.start_line, s.start_col),
+                end_line: s.end_line,
+                end_column: char_column(src, s.end_line, s.end_col),
+            }
         };
         let mut path = Vec::new();
         let mut source = String::new();
@@ -2496,6 +2505,36 @@ fn bounded(s: String) -> Option<Lit> {
     (s.len() <= MAX_CONST).then_some(Lit::Str(s))
 }
 
+/// The 1-based character column of a 1-based byte column on a line.
+fn char_column(source: &str, line: u32, byte_col: u32) -> u32 {
+    let Some(text) = source.lines().nth(line.saturating_sub(1) as usize) else {
+        return byte_col;
+    };
+    let byte = (byte_col.saturating_sub(1) as usize).min(text.len());
+    let chars = text.char_indices().take_while(|(i, _)| *i < byte).count();
+    chars as u32 + 1
+}
+
+/// Python's `//`: rounds toward negative infinity.
+fn floor_div(x: i64, y: i64) -> Option<i64> {
+    let q = x.checked_div(y)?;
+    Some(if x % y != 0 && ((x < 0) != (y < 0)) {
+        q - 1
+    } else {
+        q
+    })
+}
+
+/// Python's `%`: the result has the divisor's sign.
+fn floor_mod(x: i64, y: i64) -> Option<i64> {
+    let r = x.checked_rem(y)?;
+    Some(if r != 0 && ((r < 0) != (y < 0)) {
+        r + y
+    } else {
+        r
+    })
+}
+
 fn fold(op: BinOp, a: &Lit, b: &Lit, python: bool) -> Option<Lit> {
     use BinOp::*;
     use Lit::*;
@@ -2505,12 +2544,12 @@ fn fold(op: BinOp, a: &Lit, b: &Lit, python: bool) -> Option<Lit> {
         (Mul, Int(x), Int(y)) => Int(x.checked_mul(*y)?),
         // Checked: `i64::MIN / -1` overflows, and hostile code may write it.
         (Div, Int(x), Int(y)) => Int(if python {
-            x.checked_div_euclid(*y)?
+            floor_div(*x, *y)?
         } else {
             x.checked_div(*y)?
         }),
         (Mod, Int(x), Int(y)) => Int(if python {
-            x.checked_rem_euclid(*y)?
+            floor_mod(*x, *y)?
         } else {
             x.checked_rem(*y)?
         }),

@@ -495,3 +495,41 @@ def allow_list():
         "{found:?}"
     );
 }
+
+#[test]
+fn folding_follows_each_language_and_columns_count_characters() {
+    let python = "import os\nfrom flask import request\n\ndef f():\n    c = request.args['c']\n    if 7 / 2 > 3:\n        os.system(c)\n    if -7 // 2 == -4:\n        os.system(c)\n    if -7 % 2 == 1:\n        os.system(c)\n    x = 'ü'; os.system(c)\n";
+    let java = "class Oct { void f(javax.servlet.http.HttpServletRequest r) throws Exception {\n  if (010 == 8) Runtime.getRuntime().exec(r.getParameter(\"c\"));\n} }\n";
+    let dir = tempdir();
+    std::fs::write(dir.join("fold.py"), python).expect("write");
+    std::fs::write(dir.join("Oct.java"), java).expect("write");
+    let rules = RuleSet::builtin().expect("rules");
+    let (report, _) = scan(std::slice::from_ref(&dir), &rules, &ScanOptions::default());
+    let mut at: Vec<(String, u32, u32)> = report
+        .findings
+        .iter()
+        .map(|f| {
+            let name = f
+                .location
+                .path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            (name, f.location.start_line, f.location.start_column)
+        })
+        .collect();
+    at.sort();
+    // 7 / 2 is 3.5 (> 3), -7 // 2 is -4, -7 % 2 is 1 in Python; 010 is 8 in Java.
+    // On line 12 the call starts at character 14 (byte 15: `ü` takes two bytes).
+    assert_eq!(
+        at,
+        vec![
+            ("Oct.java".into(), 2, 17),
+            ("fold.py".into(), 7, 9),
+            ("fold.py".into(), 9, 9),
+            ("fold.py".into(), 11, 9),
+            ("fold.py".into(), 12, 14),
+        ]
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
