@@ -91,7 +91,12 @@ mod tests {
     fn techniques_are_read_from_attack_tags_only() {
         let a = alert(
             serde_json::json!({}),
-            &["attack.execution", "attack.t1059.001", "cve.2021-1", "attack.t1003"],
+            &[
+                "attack.execution",
+                "attack.t1059.001",
+                "cve.2021-1",
+                "attack.t1003",
+            ],
         );
         assert_eq!(a.techniques(), vec!["T1059.001", "T1003"]);
     }
