@@ -48,6 +48,33 @@ impl Event {
         }
     }
 
+    /// Build an event from the JSON text of one record: the same event as
+    /// [`Event::from_json`] of the parsed value, or the JSON parser's error.
+    ///
+    /// Records in the `evtx` crate's shape (`{"Event": {"System": .., "EventData": ..}}`,
+    /// what the EVTX reader renders and what `evtx_dump` writes) are flattened while they
+    /// are parsed, without building the nested value first; anything else, and any
+    /// record of that shape with an unusual layout (a repeated key, sections out of
+    /// order, an escaped key), takes the general path.
+    pub fn from_json_slice(
+        source: Arc<PathBuf>,
+        record: u64,
+        json: &[u8],
+    ) -> Result<Self, serde_json::Error> {
+        if let Some(fields) = fast::flatten_evtx_json(json, WindowsMapping::builtin()) {
+            let time = event_time(&fields);
+            return Ok(Event {
+                source,
+                record,
+                time,
+                fields,
+                product: Some("windows"),
+            });
+        }
+        let value: Value = serde_json::from_slice(json)?;
+        Ok(Event::from_json(source, record, value))
+    }
+
     /// The value of a top-level field of the flat map.
     pub fn get(&self, name: &str) -> Option<&Value> {
         self.fields.get(name)
@@ -164,22 +191,7 @@ pub fn flatten_evtx(mut event: Map<String, Value>) -> Map<String, Value> {
         flatten_event_data("EventData", data, &mut out);
     }
     if let Some(Value::Object(user)) = event.remove("UserData") {
-        for (wrapper, inner) in user {
-            if wrapper == "#attributes" {
-                continue;
-            }
-            match inner {
-                Value::Object(fields) => {
-                    for (k, v) in fields {
-                        if k == "#attributes" {
-                            continue;
-                        }
-                        insert_data_field("UserData", k, v, &mut out);
-                    }
-                }
-                other => insert_data_field("UserData", wrapper, other, &mut out),
-            }
-        }
+        flatten_user_data(user, &mut out);
     }
     for (k, v) in event {
         if k == "#attributes" {
@@ -191,44 +203,72 @@ pub fn flatten_evtx(mut event: Map<String, Value>) -> Map<String, Value> {
     out
 }
 
-fn flatten_system(system: Map<String, Value>, out: &mut Map<String, Value>) {
-    for (name, value) in system {
-        if let Some(base) = name.strip_suffix("_attributes") {
-            // separate_json_attributes shape: {"Provider_attributes": {"Name": ..}}
-            if let Value::Object(attrs) = value {
-                for (attr, v) in attrs {
-                    if !v.is_null() {
-                        out.insert(format!("{base}_{attr}"), v);
-                    }
-                }
-            }
+fn flatten_user_data(user: Map<String, Value>, out: &mut Map<String, Value>) {
+    for (wrapper, inner) in user {
+        if wrapper == "#attributes" {
             continue;
         }
-        match value {
-            Value::Null => {}
-            Value::Object(mut inner) => {
-                if let Some(Value::Object(attrs)) = inner.remove("#attributes") {
-                    for (attr, v) in attrs {
-                        if !v.is_null() {
-                            out.insert(format!("{name}_{attr}"), v);
-                        }
+        match inner {
+            Value::Object(fields) => {
+                for (k, v) in fields {
+                    if k == "#attributes" {
+                        continue;
                     }
-                }
-                if let Some(text) = inner.remove("#text") {
-                    out.insert(name.clone(), text);
-                }
-                for (k, v) in inner {
-                    if !v.is_null() {
-                        out.insert(format!("{name}_{k}"), v);
-                    }
+                    insert_data_field("UserData", k, v, out);
                 }
             }
-            other => {
-                out.insert(name, other);
-            }
+            other => insert_data_field("UserData", wrapper, other, out),
         }
     }
-    // Windows writes EventID as a number; a JSON export may carry it as a string.
+}
+
+fn flatten_system(system: Map<String, Value>, out: &mut Map<String, Value>) {
+    for (name, value) in system {
+        system_entry(name, value, out);
+    }
+    normalize_event_id(out);
+}
+
+/// One entry of `System` (see [`flatten_evtx`]).
+fn system_entry(name: String, value: Value, out: &mut Map<String, Value>) {
+    if let Some(base) = name.strip_suffix("_attributes") {
+        // separate_json_attributes shape: {"Provider_attributes": {"Name": ..}}
+        if let Value::Object(attrs) = value {
+            for (attr, v) in attrs {
+                if !v.is_null() {
+                    out.insert(format!("{base}_{attr}"), v);
+                }
+            }
+        }
+        return;
+    }
+    match value {
+        Value::Null => {}
+        Value::Object(mut inner) => {
+            if let Some(Value::Object(attrs)) = inner.remove("#attributes") {
+                for (attr, v) in attrs {
+                    if !v.is_null() {
+                        out.insert(format!("{name}_{attr}"), v);
+                    }
+                }
+            }
+            if let Some(text) = inner.remove("#text") {
+                out.insert(name.clone(), text);
+            }
+            for (k, v) in inner {
+                if !v.is_null() {
+                    out.insert(format!("{name}_{k}"), v);
+                }
+            }
+        }
+        other => {
+            out.insert(name, other);
+        }
+    }
+}
+
+/// Windows writes EventID as a number; a JSON export may carry it as a string.
+fn normalize_event_id(out: &mut Map<String, Value>) {
     if let Some(Value::String(s)) = out.get("EventID")
         && let Ok(n) = s.trim().parse::<u64>()
     {
@@ -240,17 +280,21 @@ fn flatten_event_data(container: &str, data: Value, out: &mut Map<String, Value>
     match data {
         Value::Object(fields) => {
             for (k, v) in fields {
-                match k.as_str() {
-                    "#attributes" => {}
-                    "Data" => insert_unnamed_data(container, v, out),
-                    "#text" => insert_unnamed_data(container, v, out),
-                    _ => insert_data_field(container, k, v, out),
-                }
+                event_data_entry(container, k, v, out);
             }
         }
         Value::Null => {}
         // <EventData>text</EventData> or a bare list of values.
         other => insert_unnamed_data(container, other, out),
+    }
+}
+
+/// One entry of `EventData` (see [`flatten_evtx`]).
+fn event_data_entry(container: &str, name: String, value: Value, out: &mut Map<String, Value>) {
+    match name.as_str() {
+        "#attributes" => {}
+        "Data" | "#text" => insert_unnamed_data(container, value, out),
+        _ => insert_data_field(container, name, value, out),
     }
 }
 
@@ -281,6 +325,199 @@ fn insert_data_field(container: &str, name: String, value: Value, out: &mut Map<
         out.insert(format!("{container}.{name}"), value);
     } else {
         out.insert(name, value);
+    }
+}
+
+/// Flattening the `evtx` crate's JSON while parsing it (see [`Event::from_json_slice`]).
+///
+/// Each section is handled by the same per-entry code as [`flatten_evtx`], in the same
+/// order, so the result is the same map; the parse gives up (and the caller takes the
+/// general path) on any layout where the two could differ.
+mod fast {
+    use std::fmt;
+
+    use serde::Deserializer as _;
+    use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
+    use serde_json::{Map, Value};
+
+    use super::{event_data_entry, flatten_user_data, normalize_event_id, system_entry};
+    use crate::mapping::WindowsMapping;
+
+    /// Sections past this many entries take the general path (the duplicate check is
+    /// quadratic).
+    const MAX_SECTION_ENTRIES: usize = 256;
+
+    /// The flat field map of an `{"Event": {"System": ..}}` record, or `None`.
+    pub(super) fn flatten_evtx_json(json: &[u8], mapping: &WindowsMapping) -> Option<Value> {
+        let mut de = serde_json::Deserializer::from_slice(json);
+        let mut out = Map::with_capacity(48);
+        de.deserialize_map(Record { out: &mut out }).ok()?;
+        de.end().ok()?;
+        mapping.apply_aliases(&mut out);
+        Some(Value::Object(out))
+    }
+
+    fn give_up<E: de::Error>() -> E {
+        E::custom("not the plain evtx record shape")
+    }
+
+    /// Records a key of a section, failing on a repeat.
+    struct Seen<'de>(Vec<&'de str>);
+
+    impl<'de> Seen<'de> {
+        fn add<E: de::Error>(&mut self, key: &'de str) -> Result<(), E> {
+            if self.0.len() >= MAX_SECTION_ENTRIES || self.0.contains(&key) {
+                return Err(give_up());
+            }
+            self.0.push(key);
+            Ok(())
+        }
+    }
+
+    /// The top level: exactly one key, `Event`.
+    struct Record<'a> {
+        out: &'a mut Map<String, Value>,
+    }
+
+    impl<'de> Visitor<'de> for Record<'_> {
+        type Value = ();
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("an evtx record")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            match map.next_key::<&'de str>()? {
+                Some("Event") => map.next_value_seed(EventSeed { out: self.out })?,
+                _ => return Err(give_up()),
+            }
+            match map.next_key::<&'de str>()? {
+                None => Ok(()),
+                Some(_) => Err(give_up()),
+            }
+        }
+    }
+
+    struct EventSeed<'a> {
+        out: &'a mut Map<String, Value>,
+    }
+
+    impl<'de> DeserializeSeed<'de> for EventSeed<'_> {
+        type Value = ();
+
+        fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_map(self)
+        }
+    }
+
+    /// Where the `Event` object is: `flatten_evtx` handles `System`, then `EventData`,
+    /// then `UserData`, whatever their order in the text; the stream must meet them so.
+    #[derive(PartialEq, PartialOrd)]
+    enum Stage {
+        Start,
+        System,
+        EventData,
+        UserData,
+    }
+
+    impl<'de> Visitor<'de> for EventSeed<'_> {
+        type Value = ();
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("an evtx Event object")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            let mut stage = Stage::Start;
+            while let Some(key) = map.next_key::<&'de str>()? {
+                match key {
+                    "#attributes" => {
+                        // Parsed, not skipped: `IgnoredAny` lets through invalid UTF-8
+                        // and lone surrogate escapes that the general path rejects.
+                        map.next_value::<Value>()?;
+                    }
+                    "System" if stage == Stage::Start => {
+                        map.next_value_seed(Section {
+                            out: self.out,
+                            kind: SectionKind::System,
+                        })?;
+                        normalize_event_id(self.out);
+                        stage = Stage::System;
+                    }
+                    "EventData" if stage == Stage::System => {
+                        map.next_value_seed(Section {
+                            out: self.out,
+                            kind: SectionKind::EventData,
+                        })?;
+                        stage = Stage::EventData;
+                    }
+                    "UserData" if stage == Stage::System || stage == Stage::EventData => {
+                        if let Value::Object(user) = map.next_value::<Value>()? {
+                            flatten_user_data(user, self.out);
+                        }
+                        stage = Stage::UserData;
+                    }
+                    // No System first, a repeated section, or another section
+                    // (RenderingInfo, ...): the general path.
+                    _ => return Err(give_up()),
+                }
+            }
+            if stage == Stage::Start {
+                return Err(give_up());
+            }
+            Ok(())
+        }
+    }
+
+    #[derive(Clone, Copy)]
+    enum SectionKind {
+        System,
+        EventData,
+    }
+
+    /// `System` or `EventData`, entry by entry.
+    struct Section<'a> {
+        out: &'a mut Map<String, Value>,
+        kind: SectionKind,
+    }
+
+    impl<'de> DeserializeSeed<'de> for Section<'_> {
+        type Value = ();
+
+        fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Section<'_> {
+        type Value = ();
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("an evtx record section")
+        }
+
+        /// `"EventData": null` (an event without data): nothing to add.
+        fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+            match self.kind {
+                SectionKind::EventData => Ok(()),
+                SectionKind::System => Err(give_up()),
+            }
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            let mut seen = Seen(Vec::with_capacity(32));
+            while let Some(key) = map.next_key::<&'de str>()? {
+                seen.add(key)?;
+                let value: Value = map.next_value()?;
+                match self.kind {
+                    SectionKind::System => system_entry(key.to_string(), value, self.out),
+                    SectionKind::EventData => {
+                        event_data_entry("EventData", key.to_string(), value, self.out)
+                    }
+                }
+            }
+            Ok(())
+        }
     }
 }
 
@@ -432,5 +669,71 @@ mod tests {
         assert_eq!(ev.product, Some("windows"));
         let plain = Event::from_json(Arc::new(PathBuf::from("x.json")), 1, json!({"a": 1}));
         assert_eq!(plain.product, None);
+    }
+
+    /// `from_json_slice` gives what `from_json` of the parsed value gives, key order
+    /// included, whether or not it takes the fast path.
+    fn same_as_value_path(json: &str) -> bool {
+        let file = Arc::new(PathBuf::from("t.json"));
+        let slow = Event::from_json(
+            Arc::clone(&file),
+            1,
+            serde_json::from_str(json).expect("test JSON parses"),
+        );
+        let fast = Event::from_json_slice(file, 1, json.as_bytes()).expect("parses");
+        let keys = |e: &Event| -> Vec<String> {
+            e.fields
+                .as_object()
+                .map(|m| m.keys().cloned().collect())
+                .unwrap_or_default()
+        };
+        assert_eq!(keys(&fast), keys(&slow), "{json}");
+        assert_eq!(fast.fields, slow.fields, "{json}");
+        assert_eq!(fast.time, slow.time, "{json}");
+        assert_eq!(fast.product, slow.product, "{json}");
+        fast::flatten_evtx_json(json.as_bytes(), WindowsMapping::builtin()).is_some()
+    }
+
+    #[test]
+    fn fast_path_matches_value_path() {
+        let sysmon = r##"{"Event":{"#attributes":{"xmlns":"x"},"System":{"Provider":{"#attributes":{"Name":"Microsoft-Windows-Sysmon","Guid":"{5770}"}},"EventID":1,"TimeCreated":{"#attributes":{"SystemTime":"2019-04-27T15:57:25Z"}},"EventRecordID":6575,"Correlation":null,"Execution":{"#attributes":{"ProcessID":1912,"ThreadID":996}},"Channel":"Microsoft-Windows-Sysmon/Operational","Computer":"IEWIN7","Security":{"#attributes":{"UserID":"S-1-5-18"}}},"EventData":{"Image":"C:\\x.exe","CommandLine":"x","Channel":"clash"}}}"##;
+        assert!(same_as_value_path(sysmon));
+        let security_4688 = r##"{"Event":{"System":{"EventID":{"#attributes":{"Qualifiers":""},"#text":"4688"},"Channel":"Security"},"EventData":{"NewProcessName":"C:\\w.exe","SubjectUserName":"a"}}}"##;
+        assert!(same_as_value_path(security_4688));
+        let classic = r##"{"Event":{"System":{"EventID":33205,"Channel":"Application"},"EventData":{"Data":{"#text":["a","b"]},"Binary":"00"}}}"##;
+        assert!(same_as_value_path(classic));
+        let user_data = r##"{"Event":{"System":{"EventID":104,"Channel":"System"},"EventData":null,"UserData":{"LogFileCleared":{"#attributes":{"xmlns":"x"},"SubjectUserName":"bob","Channel":"Security"}}}}"##;
+        assert!(same_as_value_path(user_data));
+        let separate = r##"{"Event":{"System":{"Provider_attributes":{"Name":"P"},"EventID":4624,"Channel":"Security"}}}"##;
+        assert!(same_as_value_path(separate));
+    }
+
+    #[test]
+    fn unusual_layouts_take_the_general_path() {
+        for json in [
+            // A repeated key in a section, a repeated section.
+            r##"{"Event":{"System":{"EventID":1,"EventID":2,"Channel":"Security"}}}"##,
+            r##"{"Event":{"System":{"Provider":{"#attributes":{"Name":"a"}},"Provider":{"#attributes":{"Guid":"b"}}}}}"##,
+            r##"{"Event":{"System":{"EventID":1},"EventData":{"A":1,"A":2}}}"##,
+            r##"{"Event":{"System":{"EventID":1},"System":{"EventID":2}}}"##,
+            // Sections out of order, or other sections.
+            r##"{"Event":{"EventData":{"A":1},"System":{"EventID":1,"Channel":"Security"}}}"##,
+            r##"{"Event":{"System":{"EventID":1},"UserData":{"W":{"A":1}},"EventData":{"A":2}}}"##,
+            r##"{"Event":{"System":{"EventID":1},"RenderingInfo":{"Message":"m"}}}"##,
+            // Not the record shape.
+            r##"{"Event":{"EventData":{"A":1}}}"##,
+            r##"{"Event":{"System":"text"}}"##,
+            r##"{"Event":{"System":{"EventID":1}},"Other":1}"##,
+            r##"{"System":{"EventID":1,"Channel":"Security"}}"##,
+            r##"{"Image":"x","Event":{"System":{}}}"##,
+            r##"{"Event":{"System":{"EventID":1},"EventData":"text"}}"##,
+            // An escaped key.
+            r##"{"Event":{"System":{"Event\u0049D":1}}}"##,
+        ] {
+            assert!(!same_as_value_path(json), "{json}");
+        }
+        let bad =
+            Event::from_json_slice(Arc::new(PathBuf::from("b")), 1, br#"{"Event":{"System":"#);
+        assert!(bad.is_err());
     }
 }

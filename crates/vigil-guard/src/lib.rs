@@ -11,8 +11,10 @@
 //! * [`event`]: flatten EVTX records and JSON into the field map Sigma rules expect;
 //! * [`readers`]: EVTX (parallel over chunks), JSON lines and JSON documents, with
 //!   per-record errors instead of panics;
-//! * [`matching`]: events → [`Alert`]s (one rsigma engine per rule logsource, each event
-//!   evaluated only by the engines of its logsources), and parallel scans over files.
+//! * [`matching`]: events → [`Alert`]s: each event is routed to the rules of its
+//!   logsources, a literal prefilter (one Aho-Corasick pass over the event's values, see
+//!   `prefilter.rs`) skips the rules that cannot match it, and rsigma evaluates the rest;
+//!   plus parallel scans over files.
 //!
 //! ```
 //! use std::path::PathBuf;
@@ -34,6 +36,7 @@
 pub mod event;
 pub mod mapping;
 pub mod matching;
+mod prefilter;
 pub mod readers;
 pub mod rules;
 
@@ -42,6 +45,7 @@ pub use mapping::WindowsMapping;
 pub use matching::{
     Alert, MatchedField, ScanOutcome, match_event, match_events, scan_file, scan_files,
 };
+pub use prefilter::PrefilterStats;
 pub use readers::{
     InputFormat, ReadError, detect_format, read_events, read_evtx, read_json, read_jsonl,
     read_jsonl_from,

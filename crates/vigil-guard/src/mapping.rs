@@ -239,6 +239,37 @@ impl WindowsMapping {
         }
     }
 
+    /// Every channel the mapping routes, lower-cased, with the spellings it is written
+    /// in and the EventIDs its routes name: the only values routing tells apart (an
+    /// EventID no route names routes like an event without one).
+    pub(crate) fn routed_channels(&self) -> Vec<(String, Vec<String>, Vec<u64>)> {
+        let mut out: Vec<(String, Vec<String>, Vec<u64>)> = self
+            .by_channel
+            .iter()
+            .map(|(lower, routes)| {
+                let mut spellings = Vec::new();
+                let mut ids = Vec::new();
+                for &i in routes {
+                    let r = &self.routes[i];
+                    spellings.extend(
+                        r.channels
+                            .iter()
+                            .filter(|c| c.to_ascii_lowercase() == *lower)
+                            .cloned(),
+                    );
+                    ids.extend(r.event_ids.iter().map(|&e| e as u64));
+                }
+                spellings.sort();
+                spellings.dedup();
+                ids.sort_unstable();
+                ids.dedup();
+                (lower.clone(), spellings, ids)
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
     /// The logsources a Windows event belongs to, from its `Channel` and `EventID`: each
     /// combines the channel's service (if any) with one category (if any), all with
     /// `product: windows`. A Sysmon registry value change gives `sysmon/registry_set` and
@@ -297,7 +328,7 @@ fn value_string(v: &SigmaValue) -> Option<String> {
     }
 }
 
-fn value_u64(v: &Value) -> Option<u64> {
+pub(crate) fn value_u64(v: &Value) -> Option<u64> {
     match v {
         Value::Number(n) => n.as_u64(),
         Value::String(s) => s.trim().parse().ok(),

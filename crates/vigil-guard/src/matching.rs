@@ -1,22 +1,33 @@
 //! Matching: events against a [`RuleSet`], producing [`Alert`]s.
 //!
-//! The rule evaluation is rsigma's [`Engine`](rsigma_eval::Engine); the rule set holds one
-//! engine per rule logsource. A Windows event (an EVTX record, or any event with a
-//! `Channel`) is routed by the Windows mapping: its channel and EventID give its
-//! logsources (`sysmon/process_creation`, `security/`, ...), and it is evaluated by the
-//! engines whose logsource is contained in one of them (each dimension unset or equal).
-//! An event whose product is unknown (plain JSON without `Channel`) is evaluated by every
-//! engine, as rsigma itself would.
+//! The rule evaluation is rsigma's ([`rsigma_eval::evaluate_rule`], what its `Engine`
+//! runs for each candidate rule); the rule set holds the compiled rules grouped by rule
+//! logsource (a *route*). A Windows event (an EVTX record, or any event with a `Channel`)
+//! is routed by the Windows mapping: its channel and EventID give its logsources
+//! (`sysmon/process_creation`, `security/`, ...), and it is evaluated by the rules whose
+//! logsource is contained in one of them (each dimension unset or equal). An event whose
+//! product is unknown (plain JSON without `Channel`) is evaluated by every rule, as rsigma
+//! itself would.
+//!
+//! Of those rules, only the ones whose prefilter gate the event opens are evaluated: the
+//! prefilter knows, for each rule, literals (or field values, numbers, fields) of which
+//! the rule needs at least one to match, and finds those the event holds in one pass
+//! (see `prefilter.rs` for why skipping the others never loses a detection).
+//! [`evaluate_unfiltered`] evaluates every rule of the routes, for comparison.
 
+use std::borrow::Cow;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
-use rsigma_eval::{EvaluationResult, JsonEvent};
+use rsigma_eval::{EvaluationResult, JsonEvent, evaluate_rule};
 use rsigma_parser::LogSource;
+use serde_json::Value;
 
 use crate::event::Event;
+use crate::mapping::{WindowsMapping, value_u64};
 use crate::readers::{ReadError, read_events};
-use crate::rules::{RuleSet, route_key, rule_key, severity};
+use crate::rules::{RuleSet, route_key, severity};
 
 /// Alerts are the shared vocabulary of `vigil-core`, so that response, eval and triage
 /// read them without depending on this crate.
@@ -29,27 +40,107 @@ fn choices(v: Option<&str>) -> Vec<Option<&str>> {
     }
 }
 
-/// The engines (indices into [`RuleSet::engines`]) an event is evaluated by.
-pub fn engines_for(rules: &RuleSet, event: &Event) -> Vec<usize> {
+/// The routes of every kind of Windows event, worked out at load time: routing reads
+/// only an event's `Channel` and `EventID`, and the mapping names a few of each.
+pub(crate) struct RouteTable {
+    /// Events of unknown product: every route.
+    all: Vec<usize>,
+    /// Windows events of a channel the mapping does not route (or without one).
+    unmapped: Vec<usize>,
+    /// Lower-cased channel → its routes.
+    channels: foldhash::HashMap<String, ChannelRoutes>,
+    /// Channel as the mapping spells it → the lower-cased key (spares a lower-casing).
+    spellings: foldhash::HashMap<String, String>,
+}
+
+struct ChannelRoutes {
+    /// EventIDs some route of the channel names → routes.
+    by_id: foldhash::HashMap<u64, Vec<usize>>,
+    /// Any other EventID, or none.
+    other: Vec<usize>,
+}
+
+impl RouteTable {
+    pub(crate) fn build(
+        mapping: &WindowsMapping,
+        routes: &HashMap<String, usize>,
+        route_count: usize,
+    ) -> Self {
+        let of = |channel: Option<&str>, event_id: Option<u64>| {
+            let mut fields = serde_json::Map::new();
+            if let Some(c) = channel {
+                fields.insert("Channel".into(), Value::from(c));
+            }
+            if let Some(id) = event_id {
+                fields.insert("EventID".into(), Value::from(id));
+            }
+            routes_of(routes, &mapping.event_logsources(&Value::Object(fields)))
+        };
+        let mut channels = foldhash::HashMap::default();
+        let mut spellings = foldhash::HashMap::default();
+        for (lower, written, ids) in mapping.routed_channels() {
+            let by_id = ids
+                .iter()
+                .map(|&id| (id, of(Some(&lower), Some(id))))
+                .collect();
+            let other = of(Some(&lower), None);
+            for w in written {
+                spellings.insert(w, lower.clone());
+            }
+            channels.insert(lower, ChannelRoutes { by_id, other });
+        }
+        RouteTable {
+            all: (0..route_count).collect(),
+            unmapped: of(None, None),
+            channels,
+            spellings,
+        }
+    }
+}
+
+/// The routes (rule logsources, indices into the rule set's route ranges) an event is
+/// evaluated by: for a Windows event, those whose logsource is contained in one of the
+/// event's logsources (each dimension unset or equal); for an event of unknown product,
+/// every route.
+pub fn routes_for<'a>(rules: &'a RuleSet, event: &Event) -> Cow<'a, [usize]> {
+    let table = &rules.route_table;
     let Some(product) = event.product else {
-        return (0..rules.engines.len()).collect();
+        return Cow::Borrowed(&table.all);
     };
-    let logsources = if product == "windows" {
-        rules.mapping.event_logsources(&event.fields)
-    } else {
-        vec![LogSource {
+    if product != "windows" {
+        let ls = LogSource {
             product: Some(product.to_string()),
             ..LogSource::default()
-        }]
+        };
+        return Cow::Owned(routes_of(&rules.routes, std::slice::from_ref(&ls)));
+    }
+    let Some(channel) = event.fields.get("Channel").and_then(Value::as_str) else {
+        return Cow::Borrowed(&table.unmapped);
     };
+    let found = match table.spellings.get(channel) {
+        Some(lower) => table.channels.get(lower),
+        None => table.channels.get(&channel.to_ascii_lowercase()),
+    };
+    let Some(routes) = found else {
+        return Cow::Borrowed(&table.unmapped);
+    };
+    let by_id = event
+        .fields
+        .get("EventID")
+        .and_then(value_u64)
+        .and_then(|id| routes.by_id.get(&id));
+    Cow::Borrowed(by_id.unwrap_or(&routes.other))
+}
+
+fn routes_of(routes: &HashMap<String, usize>, logsources: &[LogSource]) -> Vec<usize> {
     // A rule logsource fits an event logsource when each of its dimensions is unset or
     // equal: up to 2 x 2 x 2 keys per event logsource.
     let mut out = Vec::new();
-    for ls in &logsources {
+    for ls in logsources {
         for p in choices(ls.product.as_deref()) {
             for s in choices(ls.service.as_deref()) {
                 for c in choices(ls.category.as_deref()) {
-                    if let Some(&i) = rules.routes.get(&route_key(p, s, c))
+                    if let Some(&i) = routes.get(&route_key(p, s, c))
                         && !out.contains(&i)
                     {
                         out.push(i);
@@ -61,27 +152,63 @@ pub fn engines_for(rules: &RuleSet, event: &Event) -> Vec<usize> {
     out
 }
 
-/// Evaluate one event: the raw rsigma results.
-pub fn evaluate(rules: &RuleSet, event: &Event) -> Vec<EvaluationResult> {
+/// Evaluate one event: the indices of the rules that fire and rsigma's results.
+///
+/// Only the rules of the event's routes are looked at, and of those only the ones whose
+/// prefilter gate the event opens (see [`crate::prefilter`]); rsigma evaluates each.
+fn evaluate_indexed(rules: &RuleSet, event: &Event) -> Vec<(usize, EvaluationResult)> {
     let json = JsonEvent::borrow(&event.fields);
+    let routes = routes_for(rules, event);
+    let open = rules.prefilter.open_gates(&event.fields, &routes);
     let mut results = Vec::new();
-    for i in engines_for(rules, event) {
-        results.extend(rules.engines[i].evaluate(&json));
+    let mut eval = |i: usize| {
+        if let Some(r) = evaluate_rule(&rules.compiled[i], &json) {
+            results.push((i, r));
+        }
+    };
+    for &route in routes.iter() {
+        let range = rules.route_ranges[route].clone();
+        match &open {
+            Some(open) => rules.prefilter.ungated().union_in(open, range, &mut eval),
+            // The event could not be scanned: evaluate every rule of the route.
+            None => range.for_each(&mut eval),
+        }
     }
     results
 }
 
-/// Match one event against the rules.
-pub fn match_event(rules: &RuleSet, event: &Event) -> Vec<Alert> {
-    evaluate(rules, event)
+/// Evaluate one event against every rule of its routes, without the prefilter: what
+/// the prefilter must never change (for tests and measurements).
+pub fn evaluate_unfiltered(rules: &RuleSet, event: &Event) -> Vec<EvaluationResult> {
+    let json = JsonEvent::borrow(&event.fields);
+    let mut results = Vec::new();
+    for &route in routes_for(rules, event).iter() {
+        for i in rules.route_ranges[route].clone() {
+            results.extend(evaluate_rule(&rules.compiled[i], &json));
+        }
+    }
+    results
+}
+
+/// Evaluate one event: the raw rsigma results.
+pub fn evaluate(rules: &RuleSet, event: &Event) -> Vec<EvaluationResult> {
+    evaluate_indexed(rules, event)
         .into_iter()
-        .map(|r| to_alert(rules, event, r))
+        .map(|(_, r)| r)
         .collect()
 }
 
-fn to_alert(rules: &RuleSet, event: &Event, result: EvaluationResult) -> Alert {
+/// Match one event against the rules.
+pub fn match_event(rules: &RuleSet, event: &Event) -> Vec<Alert> {
+    evaluate_indexed(rules, event)
+        .into_iter()
+        .map(|(i, r)| to_alert(rules, event, i, r))
+        .collect()
+}
+
+fn to_alert(rules: &RuleSet, event: &Event, index: usize, result: EvaluationResult) -> Alert {
     let h = &result.header;
-    let info = rules.get_by_key(&rule_key(h.rule_id.as_deref(), &h.rule_title));
+    let info = rules.rules.get(index);
     let matched = result
         .as_detection()
         .map(|d| {

@@ -320,17 +320,26 @@ fn parse_chunk(
             }
         };
         for record in chunk.iter() {
-            let record = record.and_then(|r| r.into_json_value());
+            // JSON text, flattened as it is parsed (see `Event::from_json_slice`).
+            let record = record.and_then(|r| r.into_json_bytes());
             out.push(match record {
-                Ok(r) => {
-                    let mut event = Event::from_json(Arc::clone(file), r.event_record_id, r.data);
-                    // The id Event Viewer shows; it differs from the record header's in
-                    // logs exported or re-written by other tools.
-                    if let Some(id) = event.fields.get("EventRecordID").and_then(Value::as_u64) {
-                        event.record = id;
+                Ok(r) => match Event::from_json_slice(Arc::clone(file), r.event_record_id, &r.data)
+                {
+                    Ok(mut event) => {
+                        // The id Event Viewer shows; it differs from the record header's in
+                        // logs exported or re-written by other tools.
+                        if let Some(id) = event.fields.get("EventRecordID").and_then(Value::as_u64)
+                        {
+                            event.record = id;
+                        }
+                        Ok(event)
                     }
-                    Ok(event)
-                }
+                    Err(e) => Err(ReadError::new(
+                        file,
+                        Some(r.event_record_id),
+                        format!("record rendered as invalid JSON: {e}"),
+                    )),
+                },
                 Err(e) => Err(ReadError::new(file, record_id(&e), error_chain(&e))),
             });
         }
@@ -440,6 +449,13 @@ impl<R: BufRead> Iterator for JsonLines<R> {
             let trimmed = line.trim_ascii();
             if trimmed.is_empty() {
                 continue;
+            }
+            if trimmed.starts_with(b"{") {
+                // One event: flattened as it is parsed (see `Event::from_json_slice`).
+                let event = Event::from_json_slice(Arc::clone(&self.file), self.line_no, trimmed);
+                return Some(event.map_err(|e| {
+                    ReadError::new(&self.file, Some(self.line_no), format!("invalid JSON: {e}"))
+                }));
             }
             match serde_json::from_slice::<Value>(trimmed) {
                 Ok(Value::Array(items)) => {

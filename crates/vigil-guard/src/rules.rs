@@ -3,12 +3,15 @@
 //! Parsing and compiling are rsigma's (`rsigma-parser`, `rsigma-eval`); this module walks
 //! the files, accounts for every rule (a file that does not parse, a rule that does not
 //! compile, and a Windows rule whose logsource no event log carries are each listed with
-//! file and reason, never a panic and never silently), and sorts the compiled rules into
-//! one rsigma engine per logsource, so that an event is only evaluated against the rules
-//! of the logsources it belongs to (see [`crate::mapping`] for why routing, not rule-side
-//! conditions).
+//! file and reason, never a panic and never silently), sorts the compiled rules by
+//! logsource, so that an event is only evaluated against the rules of the logsources it
+//! belongs to (see [`crate::mapping`] for why routing, not rule-side conditions), and
+//! builds the literal prefilter over them. No rsigma `Engine` is kept: its per-engine
+//! indexes (a candidate index and a bloom filter per logsource) took a third of the load
+//! time and most of the memory, and the prefilter does their job once for all rules.
 
 use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -20,9 +23,8 @@ use serde::Serialize;
 use vigil_core::Severity;
 
 use crate::mapping::WindowsMapping;
-
-/// Bloom index budget of each per-logsource engine: none, the bloom prefilter is off.
-const BLOOM_BUDGET_PER_ENGINE: usize = 0;
+use crate::matching::RouteTable;
+use crate::prefilter::{Prefilter, PrefilterStats};
 
 /// What kind of problem a rule file or rule had.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -87,7 +89,7 @@ pub struct LoadStats {
     pub filters: usize,
 }
 
-/// A loaded rule's metadata, beside its compiled form in the engine.
+/// A loaded rule's metadata, beside its compiled form.
 #[derive(Debug, Clone, Serialize)]
 pub struct RuleInfo {
     /// The Sigma `id`.
@@ -107,10 +109,17 @@ pub struct RuleInfo {
 
 /// Compiled rules ready to match, with what was loaded and what was not.
 pub struct RuleSet {
-    /// One engine per rule logsource ([`route_key`]).
-    pub(crate) engines: Vec<Engine>,
-    /// [`route_key`] of a rule logsource → index into `engines`.
+    /// The compiled active rules (Sigma filters applied), grouped by rule logsource;
+    /// `compiled[i]` is the rule of `rules[i]`.
+    pub(crate) compiled: Vec<CompiledRule>,
+    /// Per rule logsource (route), the range of its rules in `compiled`.
+    pub(crate) route_ranges: Vec<Range<usize>>,
+    /// [`route_key`] of a rule logsource → index into `route_ranges`.
     pub(crate) routes: HashMap<String, usize>,
+    /// The literal prefilter over `compiled`.
+    pub(crate) prefilter: Prefilter,
+    /// The routes of each kind of event.
+    pub(crate) route_table: RouteTable,
     /// The mapping events are routed with.
     pub(crate) mapping: WindowsMapping,
     /// Metadata of the active rules.
@@ -152,9 +161,15 @@ impl RuleSet {
         self.by_key.get(key).map(|&i| &self.rules[i])
     }
 
-    /// The rsigma engines holding the compiled rules, one per rule logsource.
-    pub fn engines(&self) -> &[Engine] {
-        &self.engines
+    /// The compiled active rules, in the order of [`RuleSet::rules`].
+    pub fn compiled_rules(&self) -> &[CompiledRule] {
+        &self.compiled
+    }
+
+    /// What the literal prefilter made of the rules: how many have no gate (and are
+    /// evaluated on every event of their logsources), how many literals it looks for.
+    pub fn prefilter_stats(&self) -> PrefilterStats {
+        self.prefilter.stats()
     }
 
     /// The Windows mapping events are routed with.
@@ -455,8 +470,7 @@ fn load_sources(
         .map(|(rule, path)| compile_one(rule, path, mapping))
         .collect();
 
-    let mut by_route: BTreeMap<String, Vec<CompiledRule>> = BTreeMap::new();
-    let mut infos = Vec::with_capacity(compiled.len());
+    let mut by_route: BTreeMap<String, Vec<(CompiledRule, RuleInfo)>> = BTreeMap::new();
     let mut inactive = Vec::new();
     for c in compiled {
         match c {
@@ -467,8 +481,7 @@ fn load_sources(
                     ls.service.as_deref(),
                     ls.category.as_deref(),
                 );
-                by_route.entry(key).or_default().push(*rule);
-                infos.push(info);
+                by_route.entry(key).or_default().push((*rule, info));
             }
             Compiled::NoSource(info, reason) => {
                 errors.push(RuleLoadError {
@@ -488,35 +501,63 @@ fn load_sources(
             }
         }
     }
+
+    // One list of compiled rules, grouped by logsource: each route is a range of it.
+    let mut compiled_rules: Vec<CompiledRule> = Vec::new();
+    let mut infos: Vec<RuleInfo> = Vec::new();
+    let mut route_ranges = Vec::with_capacity(by_route.len());
+    let mut routes = HashMap::with_capacity(by_route.len());
+    let mut route_rules: Vec<Vec<CompiledRule>> = Vec::with_capacity(by_route.len());
+    for (key, members) in by_route {
+        routes.insert(key, route_ranges.len());
+        let start = infos.len();
+        let (rules, route_infos): (Vec<CompiledRule>, Vec<RuleInfo>) = members.into_iter().unzip();
+        infos.extend(route_infos);
+        route_ranges.push(start..infos.len());
+        route_rules.push(rules);
+    }
+    if !filters.is_empty() {
+        // Sigma filters rewrite the conditions of the rules they name; rsigma applies
+        // them inside an engine, so only a load with filters builds engines (one per
+        // logsource, as each filter's logsource must fit the rule's).
+        let mut engines: Vec<Engine> = route_rules
+            .drain(..)
+            .map(|rules| {
+                let mut engine = Engine::new();
+                // The engine's bloom index is never consulted here: build none.
+                engine.set_bloom_max_bytes(0);
+                engine.extend_compiled_rules(rules);
+                engine
+            })
+            .collect();
+        for (filter, path) in filters {
+            // A filter names its rules by id or title; each engine applies it to those it has.
+            for engine in &mut engines {
+                if let Err(e) = engine.apply_filter(filter) {
+                    errors.push(RuleLoadError {
+                        path: path.to_path_buf(),
+                        rule: Some(filter.title.clone()),
+                        kind: LoadErrorKind::Compile,
+                        reason: format!("filter: {e}"),
+                    });
+                    break;
+                }
+            }
+        }
+        route_rules = engines.iter().map(|e| e.rules().to_vec()).collect();
+    }
+    for rules in route_rules {
+        compiled_rules.extend(rules);
+    }
     stats.compiled = infos.len() + inactive.len();
     stats.no_event_source = inactive.len();
     stats.active = infos.len();
-
-    let mut engines = Vec::with_capacity(by_route.len());
-    let mut routes = HashMap::with_capacity(by_route.len());
-    for (key, rules) in by_route {
-        let mut engine = Engine::new();
-        // rsigma builds a bloom index even with the bloom prefilter off, as it is here;
-        // for ~140 engines that was 0.5 s of a 1.3 s load of all SigmaHQ rules.
-        engine.set_bloom_max_bytes(BLOOM_BUDGET_PER_ENGINE);
-        engine.extend_compiled_rules(rules);
-        routes.insert(key, engines.len());
-        engines.push(engine);
+    let mut route_of = vec![0; compiled_rules.len()];
+    for (route, range) in route_ranges.iter().enumerate() {
+        route_of[range.clone()].fill(route);
     }
-    for (filter, path) in filters {
-        // A filter names its rules by id or title; each engine applies it to those it has.
-        for engine in &mut engines {
-            if let Err(e) = engine.apply_filter(filter) {
-                errors.push(RuleLoadError {
-                    path: path.to_path_buf(),
-                    rule: Some(filter.title.clone()),
-                    kind: LoadErrorKind::Compile,
-                    reason: format!("filter: {e}"),
-                });
-                break;
-            }
-        }
-    }
+    let prefilter = Prefilter::build(&compiled_rules, &route_of, route_ranges.len());
+    let route_table = RouteTable::build(mapping, &routes, route_ranges.len());
 
     let mut by_key = HashMap::with_capacity(infos.len());
     for (i, info) in infos.iter().enumerate() {
@@ -527,8 +568,11 @@ fn load_sources(
     errors.sort_by(|a, b| (a.kind, &a.path).cmp(&(b.kind, &b.path)));
     (
         RuleSet {
-            engines,
+            compiled: compiled_rules,
+            route_ranges,
             routes,
+            prefilter,
+            route_table,
             mapping: mapping.clone(),
             rules: infos,
             by_key,

@@ -1,0 +1,1187 @@
+//! A conservative literal prefilter in front of rsigma's rule evaluation.
+//!
+//! Most Sigma rules can only match an event that contains one of a few literals: a
+//! process-creation rule on `Image|endswith: '\whoami.exe'` needs `\whoami.exe` in the
+//! event's `Image`. At load time each compiled rule is analysed into a *gate*: a set of
+//! requirements of which at least one holds on every event the rule matches. At match
+//! time one Aho-Corasick pass over the event's values (all needles of all rules, ASCII
+//! case-insensitive) and one look at its field names tell which gates are open; only
+//! those rules, and the rules without a gate, are evaluated by rsigma.
+//!
+//! # Soundness
+//!
+//! Skipping a rule is only allowed when rsigma's own evaluation would certainly not match
+//! it, so the analysis only ever weakens: whatever it cannot prove gives *no gate*, and
+//! the rule is evaluated on every event of its logsources. The rules, each read off the
+//! evaluator in `rsigma_eval::compiler` and `rsigma_eval::matcher`:
+//!
+//! * A string matcher (`Exact`, `Contains`, `StartsWith`, `EndsWith`, a multi-needle
+//!   set) matches a value only if its literal is a substring of the value's text
+//!   (case-sensitive matchers) or of `to_lowercase()` of it (case-insensitive ones, the
+//!   Sigma default, whose literal the compiler stores lower-cased). The scan looks at the
+//!   text as it is with ASCII case folded and, when the text is not ASCII, at its
+//!   `to_lowercase()` as well, so it finds the literal in both cases. Modifiers that
+//!   rewrite the value (`windash`, `base64`, `base64offset`, `wide`) are compiled by
+//!   rsigma into alternatives of such matchers, each with its own literal.
+//! * Numbers and booleans are matched through their text (`4688`, `true`); the scan
+//!   renders them the same way rsigma does.
+//! * A field item with any matcher except `Null` is false when the field is absent, so
+//!   the field's presence is a requirement (used for `re`, `cidr`, numeric comparisons,
+//!   `fieldref`, `exists: true`, ...). `exists: false` and `Null` give no gate.
+//! * `not` gives no gate. `and` / `all of` may take the requirements of any one of
+//!   its parts (each is necessary); `or` / `1 of` / `N of` (N >= 1) need the union of all
+//!   parts' requirements, and a part without a gate leaves the whole without one.
+//!   `0 of`, `all of` over no detection, and an empty detection give no gate.
+//! * Keyword detections (no field) require their literal somewhere in the event: the
+//!   scan covers every value of the event, nested ones included.
+//! * A field name with `.`, `[` or `\` may resolve to a nested value, so its literals
+//!   are looked for anywhere in the event and its presence gives no gate.
+//!
+//! The differential test `tests/prefilter_equivalence.rs` checks over real logs that the
+//! prefilter never changes what fires.
+
+use std::collections::HashMap;
+
+/// The maps looked up per event field: a fast hasher (field names are not secret, and
+/// a flood of made-up names costs the attacker as much as it costs us).
+type FastMap<K, V> = foldhash::HashMap<K, V>;
+
+use aho_corasick::{AhoCorasick, MatchKind};
+use rsigma_eval::matcher::{GroupMode, ascii_lowercase_cow};
+use rsigma_eval::{CompiledDetection, CompiledDetectionItem, CompiledMatcher, CompiledRule};
+use rsigma_parser::{ConditionExpr, Quantifier};
+use serde_json::Value;
+
+/// Nesting depth past which a rule's condition, detection, matcher or regex is not
+/// analysed (and the part gets no gate); rsigma's own walks go deeper.
+const MAX_ANALYSIS_DEPTH: usize = 64;
+
+/// Nesting depth past which an event is not scanned (and every rule is evaluated).
+const MAX_SCAN_DEPTH: usize = 256;
+
+/// One thing a rule needs from an event.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Requirement {
+    /// The literal occurs in the value of `field` (`None`: anywhere in the event).
+    Literal {
+        field: Option<String>,
+        needle: String,
+    },
+    /// The text of the top-level `field`'s value (or of one of its array members),
+    /// lower-cased, equals `value` (an exact match, `Image: 'C:\x.exe'`).
+    Exact { field: String, value: String },
+    /// The value of the top-level `field`, or one of its array members, is a number
+    /// (or a string that parses as one) equal to `value` (stored as `f64::to_bits`).
+    Number { field: String, value: u64 },
+    /// The top-level field is present (with any value, null included).
+    Present { field: String },
+}
+
+impl Requirement {
+    /// How selective the requirement is likely to be, lower being better: long literals
+    /// in a named field first, presence of a field last.
+    fn rank(&self) -> u8 {
+        match self {
+            Requirement::Literal { field, needle } => {
+                let len = match needle.len() {
+                    8.. => 1,
+                    4..8 => 2,
+                    _ => 3,
+                };
+                if field.is_some() { len } else { len + 3 }
+            }
+            // A long exact value is rarer than any substring; a short one (`High`,
+            // `%%1936`) may well be common.
+            Requirement::Exact { value, .. } if value.len() >= 6 => 0,
+            Requirement::Exact { .. } => 2,
+            // Windows event ids and codes: mostly selective.
+            Requirement::Number { .. } => 1,
+            Requirement::Present { .. } => 7,
+        }
+    }
+}
+
+/// What a part of a rule needs: `None` when it can match without any requirement we
+/// can check (no gate), else a set of which at least one holds.
+type Gate = Option<Vec<Requirement>>;
+
+/// A field name rsigma resolves by a flat lookup only (no nested path).
+fn is_plain_field(name: &str) -> bool {
+    !name.contains(['.', '[', '\\'])
+}
+
+fn literal(field: Option<&str>, needle: &str) -> Gate {
+    if needle.is_empty() {
+        // Every string contains the empty string.
+        return None;
+    }
+    let field = field.filter(|f| is_plain_field(f)).map(str::to_string);
+    Some(vec![Requirement::Literal {
+        field,
+        needle: needle.to_string(),
+    }])
+}
+
+/// `or`: every branch must bring requirements.
+fn any_of(parts: impl IntoIterator<Item = Gate>) -> Gate {
+    let mut union = Vec::new();
+    for part in parts {
+        union.extend(part?);
+    }
+    // An `or` over nothing never matches; no gate is the cautious answer.
+    (!union.is_empty()).then_some(union)
+}
+
+/// `and`: any one part's requirements will do; take the most selective.
+fn all_of(parts: impl IntoIterator<Item = Gate>) -> Gate {
+    let score = |ws: &[Requirement]| (ws.iter().map(Requirement::rank).max(), ws.len());
+    parts
+        .into_iter()
+        .flatten()
+        .filter(|ws| !ws.is_empty())
+        .min_by_key(|ws| score(ws))
+}
+
+fn rule_gate(rule: &CompiledRule) -> Gate {
+    if rule.conditions.is_empty() {
+        return None;
+    }
+    any_of(rule.conditions.iter().map(|c| condition_gate(c, rule, 0)))
+}
+
+fn condition_gate(cond: &ConditionExpr, rule: &CompiledRule, depth: usize) -> Gate {
+    if depth > MAX_ANALYSIS_DEPTH {
+        return None;
+    }
+    let depth = depth + 1;
+    match cond {
+        ConditionExpr::Identifier(name) => rule
+            .detections
+            .get(name)
+            .and_then(|d| detection_gate(d, depth)),
+        ConditionExpr::And(parts) => all_of(parts.iter().map(|p| condition_gate(p, rule, depth))),
+        ConditionExpr::Or(parts) => any_of(parts.iter().map(|p| condition_gate(p, rule, depth))),
+        ConditionExpr::Not(_) => None,
+        ConditionExpr::Selector {
+            quantifier,
+            pattern,
+        } => {
+            let selected: Vec<&CompiledDetection> = rule
+                .detections
+                .iter()
+                .filter(|(name, _)| pattern.matches_detection_name(name))
+                .map(|(_, d)| d)
+                .collect();
+            if selected.is_empty() {
+                return None;
+            }
+            match quantifier {
+                Quantifier::All => all_of(selected.into_iter().map(|d| detection_gate(d, depth))),
+                Quantifier::Count(0) => None,
+                Quantifier::Any | Quantifier::Count(_) => {
+                    any_of(selected.into_iter().map(|d| detection_gate(d, depth)))
+                }
+            }
+        }
+    }
+}
+
+fn detection_gate(det: &CompiledDetection, depth: usize) -> Gate {
+    if depth > MAX_ANALYSIS_DEPTH {
+        return None;
+    }
+    let depth = depth + 1;
+    match det {
+        CompiledDetection::AllOf(items) if items.is_empty() => None,
+        CompiledDetection::AllOf(items) => all_of(items.iter().map(|i| item_gate(i, depth))),
+        CompiledDetection::AnyOf(subs) if subs.is_empty() => None,
+        CompiledDetection::AnyOf(subs) => any_of(subs.iter().map(|d| detection_gate(d, depth))),
+        CompiledDetection::And(subs) if subs.is_empty() => None,
+        CompiledDetection::And(subs) => all_of(subs.iter().map(|d| detection_gate(d, depth))),
+        CompiledDetection::Keywords(m) => matcher_gate(m, None, depth),
+        // Array scopes and element-scoped bodies: not analysed.
+        CompiledDetection::ArrayMatch { .. } | CompiledDetection::Conditional { .. } => None,
+    }
+}
+
+fn item_gate(item: &CompiledDetectionItem, depth: usize) -> Gate {
+    let Some(field) = item.field.as_deref() else {
+        if item.exists.is_some() {
+            return None;
+        }
+        return matcher_gate(&item.matcher, None, depth);
+    };
+    let presence = || {
+        is_plain_field(field).then(|| {
+            vec![Requirement::Present {
+                field: field.to_string(),
+            }]
+        })
+    };
+    match item.exists {
+        Some(true) => return presence(),
+        Some(false) => return None,
+        None => {}
+    }
+    // The one matcher an absent field satisfies.
+    if matches!(item.matcher, CompiledMatcher::Null) {
+        return None;
+    }
+    matcher_gate(&item.matcher, Some(field), depth).or_else(presence)
+}
+
+fn matcher_gate(m: &CompiledMatcher, field: Option<&str>, depth: usize) -> Gate {
+    if depth > MAX_ANALYSIS_DEPTH {
+        return None;
+    }
+    let depth = depth + 1;
+    match m {
+        // `s.to_lowercase() == value` (value stored folded) or `s == value`: either way
+        // the lower-cased text equals the lower-cased value.
+        CompiledMatcher::Exact { value, .. } if !value.is_empty() => {
+            match field.filter(|f| is_plain_field(f)) {
+                Some(f) => Some(vec![Requirement::Exact {
+                    field: f.to_string(),
+                    value: value.to_lowercase(),
+                }]),
+                None => literal(field, value),
+            }
+        }
+        CompiledMatcher::Exact { .. } => None,
+        CompiledMatcher::Contains { value, .. }
+        | CompiledMatcher::StartsWith { value, .. }
+        | CompiledMatcher::EndsWith { value, .. } => literal(field, value),
+        CompiledMatcher::AhoCorasickSet { needles, .. } => {
+            any_of(needles.iter().map(|n| literal(field, n)))
+        }
+        CompiledMatcher::Regex(re) => regex_gate(re.as_str(), field),
+        CompiledMatcher::RegexSetMatch { set, mode } => {
+            let parts = set.patterns().iter().map(|p| regex_gate(p, field));
+            match mode {
+                GroupMode::Any => any_of(parts),
+                GroupMode::All => all_of(parts),
+            }
+        }
+        CompiledMatcher::AnyOf(children) => {
+            any_of(children.iter().map(|c| matcher_gate(c, field, depth)))
+        }
+        CompiledMatcher::AllOf(children) => {
+            all_of(children.iter().map(|c| matcher_gate(c, field, depth)))
+        }
+        CompiledMatcher::CaseInsensitiveGroup { children, mode } => {
+            let parts = children.iter().map(|c| matcher_gate(c, field, depth));
+            match mode {
+                GroupMode::Any => any_of(parts),
+                GroupMode::All => all_of(parts),
+            }
+        }
+        // rsigma's numeric equality is `(v - n).abs() < f64::EPSILON`: for |n| >= 2 the
+        // float spacing exceeds EPSILON, so only `v == n` itself matches.
+        CompiledMatcher::NumericEq(n) if n.is_finite() && n.abs() >= 2.0 => {
+            let field = field.filter(|f| is_plain_field(f))?;
+            Some(vec![Requirement::Number {
+                field: field.to_string(),
+                value: n.to_bits(),
+            }])
+        }
+        // Other numeric comparisons, CIDR, field references, placeholders, timestamps,
+        // negation, null, booleans, existence: no literal is guaranteed to appear in the
+        // value.
+        _ => None,
+    }
+}
+
+/// Literals shorter than this are not worth a gate (they occur almost everywhere).
+const MIN_REGEX_LITERAL: usize = 3;
+
+/// A regex (from `|re`, or a Sigma value with wildcards, which rsigma compiles to one)
+/// gated on literals that every match contains.
+fn regex_gate(pattern: &str, field: Option<&str>) -> Gate {
+    // rsigma builds its regexes with `Regex::new` and the flags inlined, so the default
+    // parser reads the pattern as the regex crate does.
+    let hir = regex_syntax::Parser::new().parse(pattern).ok()?;
+    let literals = mandatory_literals(&hir, 0)?;
+    if literals.iter().any(|l| l.len() < MIN_REGEX_LITERAL) {
+        return None;
+    }
+    any_of(literals.iter().map(|l| literal(field, l)))
+}
+
+/// One character that a case-insensitive regex may match in either ASCII case, and in
+/// no other way: `[kK]` qualifies, Unicode `(?i)k` (which also takes the Kelvin sign) not.
+fn ascii_case_pair(class: &regex_syntax::hir::Class) -> Option<char> {
+    use regex_syntax::hir::Class;
+    let mut chars: Vec<char> = Vec::with_capacity(2);
+    match class {
+        Class::Unicode(c) => {
+            for r in c.ranges() {
+                if (r.end() as u32) - (r.start() as u32) > 1 || chars.len() > 2 {
+                    return None;
+                }
+                chars.extend(r.start()..=r.end());
+            }
+        }
+        Class::Bytes(c) => {
+            for r in c.ranges() {
+                if r.end() - r.start() > 1 || chars.len() > 2 {
+                    return None;
+                }
+                chars.extend((r.start()..=r.end()).map(char::from));
+            }
+        }
+    }
+    match chars.as_slice() {
+        [a] if a.is_ascii() => Some(*a),
+        [a, b] if a.is_ascii_alphabetic() && a.to_ascii_lowercase() == *b => Some(*b),
+        [a, b] if a.is_ascii_alphabetic() && b.to_ascii_lowercase() == *a => Some(*a),
+        _ => None,
+    }
+}
+
+/// A set of literals of which every match of the regex contains at least one; `None`
+/// when there is none to be had. The literal text is matched ASCII case-insensitively
+/// by the scan, so a `[kK]` class is as good as a `k`.
+fn mandatory_literals(hir: &regex_syntax::hir::Hir, depth: usize) -> Option<Vec<String>> {
+    use regex_syntax::hir::HirKind;
+    if depth > MAX_ANALYSIS_DEPTH {
+        return None;
+    }
+    let depth = depth + 1;
+    match hir.kind() {
+        HirKind::Literal(lit) => {
+            let s = std::str::from_utf8(&lit.0).ok()?;
+            (!s.is_empty()).then(|| vec![s.to_string()])
+        }
+        HirKind::Class(c) => ascii_case_pair(c).map(|c| vec![c.to_string()]),
+        // Every part of a concatenation matches, one after the other: a run of
+        // single-text parts is a literal, and any part's own set will do too. Keep the
+        // set whose shortest literal is longest.
+        HirKind::Concat(parts) => {
+            let mut candidates: Vec<Vec<String>> = Vec::new();
+            let mut run = String::new();
+            for part in parts {
+                let single = match part.kind() {
+                    HirKind::Literal(lit) => std::str::from_utf8(&lit.0).ok().map(str::to_string),
+                    HirKind::Class(c) => ascii_case_pair(c).map(|c| c.to_string()),
+                    _ => None,
+                };
+                match single {
+                    Some(text) => run.push_str(&text),
+                    None => {
+                        if !run.is_empty() {
+                            candidates.push(vec![std::mem::take(&mut run)]);
+                        }
+                        candidates.extend(mandatory_literals(part, depth));
+                    }
+                }
+            }
+            if !run.is_empty() {
+                candidates.push(vec![run]);
+            }
+            candidates.into_iter().max_by_key(|lits| {
+                (
+                    lits.iter().map(String::len).min().unwrap_or(0),
+                    std::cmp::Reverse(lits.len()),
+                )
+            })
+        }
+        // Alternation: every branch must bring literals.
+        HirKind::Alternation(branches) => {
+            let mut union = Vec::new();
+            for b in branches {
+                union.extend(mandatory_literals(b, depth)?);
+            }
+            Some(union)
+        }
+        HirKind::Repetition(rep) if rep.min >= 1 => mandatory_literals(&rep.sub, depth),
+        HirKind::Capture(cap) => mandatory_literals(&cap.sub, depth),
+        _ => None,
+    }
+}
+
+/// A fixed-size set of rule indices.
+#[derive(Debug, Clone)]
+pub(crate) struct RuleBits(Vec<u64>);
+
+impl RuleBits {
+    pub(crate) fn new(rules: usize) -> Self {
+        RuleBits(vec![0; rules.div_ceil(64)])
+    }
+
+    /// Every index below `n`.
+    fn full(n: usize) -> Self {
+        RuleBits(vec![u64::MAX; n.div_ceil(64)])
+    }
+
+    fn intersects(&self, other: &RuleBits) -> bool {
+        self.0.iter().zip(&other.0).any(|(a, b)| a & b != 0)
+    }
+
+    #[inline]
+    fn set(&mut self, i: u32) {
+        if let Some(w) = self.0.get_mut(i as usize / 64) {
+            *w |= 1 << (i % 64);
+        }
+    }
+
+    pub(crate) fn contains(&self, i: usize) -> bool {
+        self.0.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
+    }
+
+    /// Every index in `range` that is in `self` or in `other`, ascending.
+    pub(crate) fn union_in(
+        &self,
+        other: &RuleBits,
+        range: std::ops::Range<usize>,
+        mut f: impl FnMut(usize),
+    ) {
+        if range.is_empty() {
+            return;
+        }
+        let (first, last) = (range.start / 64, (range.end - 1) / 64);
+        for w in first..=last {
+            let mut bits =
+                self.0.get(w).copied().unwrap_or(0) | other.0.get(w).copied().unwrap_or(0);
+            if w == first {
+                bits &= u64::MAX << (range.start % 64);
+            }
+            if w == last && !range.end.is_multiple_of(64) {
+                bits &= u64::MAX >> (64 - range.end % 64);
+            }
+            while bits != 0 {
+                let i = w * 64 + bits.trailing_zeros() as usize;
+                f(i);
+                bits &= bits - 1;
+            }
+        }
+    }
+}
+
+/// Statistics of a built prefilter.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PrefilterStats {
+    /// Rules analysed.
+    pub rules: usize,
+    /// Rules without a gate, evaluated on every event of their logsources.
+    pub ungated: usize,
+    /// Distinct (field, literal) pairs looked for.
+    pub literals: usize,
+    /// Rules gated (at least in part) on the mere presence of a field.
+    pub presence_gated: usize,
+    /// Bytes held by the automata.
+    pub automata_bytes: usize,
+}
+
+/// Literals and the rules each of them opens.
+struct NeedleSet {
+    automaton: AhoCorasick,
+    rules: Vec<Vec<u32>>,
+    /// The routes (rule logsources) of those rules: an event of other routes need not
+    /// be scanned for these literals.
+    routes: RuleBits,
+}
+
+impl NeedleSet {
+    /// `needles`: ASCII-folded literal → (literal, rules). `None` when empty or when
+    /// the automaton cannot be built (then the caller leaves the rules ungated).
+    fn build(needles: NeedleMap, routes: RuleBits) -> Option<Self> {
+        if needles.is_empty() {
+            return None;
+        }
+        let mut entries: Vec<(String, Vec<u32>)> = needles.into_values().collect();
+        entries.sort();
+        // The crate's choice of automaton: a DFA for small sets, an NFA for the large
+        // ones (a DFA over SigmaHQ's CommandLine or Hashes literals takes tens of MB and
+        // a quarter second to build; DFAs for the medium sets measured no faster).
+        let automaton = AhoCorasick::builder()
+            // Overlapping search, to report a literal inside another one too.
+            .match_kind(MatchKind::Standard)
+            .ascii_case_insensitive(true)
+            .build(entries.iter().map(|(n, _)| n))
+            .ok()?;
+        let rules = entries
+            .into_iter()
+            .map(|(_, mut r)| {
+                r.sort_unstable();
+                r.dedup();
+                r
+            })
+            .collect();
+        Some(NeedleSet {
+            automaton,
+            rules,
+            routes,
+        })
+    }
+
+    /// Open the rules of every literal in `text` (ASCII case folded).
+    fn mark(&self, text: &str, open: &mut RuleBits) {
+        for m in self.automaton.find_overlapping_iter(text) {
+            for &r in &self.rules[m.pattern().as_usize()] {
+                open.set(r);
+            }
+        }
+    }
+}
+
+/// What the prefilter knows about one top-level field.
+#[derive(Default)]
+struct FieldGates {
+    /// Rules opened by the field's presence.
+    presence: Vec<u32>,
+    /// Literals to look for in the field's value.
+    needles: Option<NeedleSet>,
+    /// `f64::to_bits` of a number → rules opened when the value equals it.
+    numbers: FastMap<u64, Vec<u32>>,
+    /// Lower-cased text → rules opened when the value's text equals it.
+    exact: FastMap<String, Vec<u32>>,
+}
+
+impl FieldGates {
+    /// Open the presence, number and exact-value gates the field's value opens; false
+    /// when it is nested too deeply to tell.
+    fn mark_values(&self, value: &Value, open: &mut RuleBits) -> bool {
+        for &r in &self.presence {
+            open.set(r);
+        }
+        (self.numbers.is_empty() || mark_numbers(value, &self.numbers, open, 0))
+            && (self.exact.is_empty() || mark_exact(value, &self.exact, open, 0))
+    }
+}
+
+/// The prefilter over a list of compiled rules (indices are positions in that list).
+pub(crate) struct Prefilter {
+    fields: FastMap<String, FieldGates>,
+    /// Literals looked for in every value of the event (keywords, nested paths).
+    anywhere: Option<NeedleSet>,
+    /// Rules without a gate.
+    ungated: RuleBits,
+    rules: usize,
+    routes: usize,
+    stats: PrefilterStats,
+}
+
+type NeedleMap = HashMap<String, (String, Vec<u32>)>;
+
+fn add_needle(map: &mut NeedleMap, needle: String, rule: u32) {
+    // The automata fold ASCII case; so does the key.
+    map.entry(needle.to_ascii_lowercase())
+        .or_insert_with(|| (needle, Vec::new()))
+        .1
+        .push(rule);
+}
+
+impl Prefilter {
+    /// `route_of[i]`: the route (rule logsource) of `rules[i]`, of `routes` in all.
+    pub(crate) fn build(rules: &[CompiledRule], route_of: &[usize], routes: usize) -> Self {
+        let mut fields: FastMap<String, FieldGates> = FastMap::default();
+        let mut field_needles: HashMap<String, NeedleMap> = HashMap::new();
+        let mut anywhere: NeedleMap = HashMap::new();
+        let mut ungated = RuleBits::new(rules.len());
+        let mut stats = PrefilterStats {
+            rules: rules.len(),
+            ..PrefilterStats::default()
+        };
+        for (i, rule) in rules.iter().enumerate() {
+            let rule_idx = i as u32;
+            let Some(reqs) = rule_gate(rule) else {
+                ungated.set(rule_idx);
+                stats.ungated += 1;
+                continue;
+            };
+            let mut by_presence = false;
+            for req in reqs {
+                match req {
+                    Requirement::Present { field } => {
+                        by_presence = true;
+                        fields.entry(field).or_default().presence.push(rule_idx);
+                    }
+                    Requirement::Number { field, value } => {
+                        let gates = fields.entry(field).or_default();
+                        gates.numbers.entry(value).or_default().push(rule_idx);
+                    }
+                    Requirement::Exact { field, value } => {
+                        let gates = fields.entry(field).or_default();
+                        gates.exact.entry(value).or_default().push(rule_idx);
+                    }
+                    Requirement::Literal {
+                        field: Some(field),
+                        needle,
+                    } => add_needle(field_needles.entry(field).or_default(), needle, rule_idx),
+                    Requirement::Literal {
+                        field: None,
+                        needle,
+                    } => add_needle(&mut anywhere, needle, rule_idx),
+                }
+            }
+            if by_presence {
+                stats.presence_gated += 1;
+            }
+        }
+        // A needle set that cannot be built leaves its rules without a gate.
+        let mut build = |needles: NeedleMap, ungated: &mut RuleBits| {
+            stats.literals += needles.len();
+            let mut needle_routes = RuleBits::new(routes);
+            for &r in needles.values().flat_map(|(_, r)| r) {
+                // A rule without a known route: scan for its literals on every event.
+                match route_of.get(r as usize) {
+                    Some(&route) => needle_routes.set(route as u32),
+                    None => needle_routes = RuleBits::full(routes),
+                }
+            }
+            let orphans: Vec<u32> = needles.values().flat_map(|(_, r)| r.clone()).collect();
+            let set = NeedleSet::build(needles, needle_routes);
+            match &set {
+                Some(set) => stats.automata_bytes += set.automaton.memory_usage(),
+                None => orphans.into_iter().for_each(|r| ungated.set(r)),
+            }
+            set
+        };
+        for (field, needles) in field_needles {
+            fields.entry(field).or_default().needles = build(needles, &mut ungated);
+        }
+        let anywhere = build(anywhere, &mut ungated);
+        stats.ungated = (0..rules.len()).filter(|&i| ungated.contains(i)).count();
+        Prefilter {
+            fields,
+            anywhere,
+            ungated,
+            rules: rules.len(),
+            routes,
+            stats,
+        }
+    }
+
+    pub(crate) fn stats(&self) -> PrefilterStats {
+        self.stats
+    }
+
+    /// Rules without a gate.
+    pub(crate) fn ungated(&self) -> &RuleBits {
+        &self.ungated
+    }
+
+    /// The gated rules of the event's `routes` whose gate the event opens (gates of
+    /// rules of other routes are left as they fall); `None` when the event cannot be
+    /// scanned (not an object, or nested too deeply), and every rule must be evaluated.
+    pub(crate) fn open_gates(&self, event: &Value, routes: &[usize]) -> Option<RuleBits> {
+        let map = event.as_object()?;
+        let mut open = RuleBits::new(self.rules);
+        let mut event_routes = RuleBits::new(self.routes);
+        for &r in routes {
+            event_routes.set(r as u32);
+        }
+        let wanted = |needles: &NeedleSet| needles.routes.intersects(&event_routes);
+        let anywhere = self.anywhere.as_ref().filter(|n| wanted(n));
+        // The text of every value of the event, one after the other, for the literals
+        // looked for anywhere: one automaton pass per event, not one per value. A `\0`
+        // separates the values; a literal holding one could at worst match across two
+        // values, which opens a gate too many, never one too few.
+        let mut all = String::with_capacity(if anywhere.is_some() { 2048 } else { 0 });
+        let mut nested = String::new();
+        for (key, value) in map {
+            let gates = self.fields.get(key.as_str());
+            let needles = gates.and_then(|g| g.needles.as_ref()).filter(|n| wanted(n));
+            if needles.is_none() && anywhere.is_none() {
+                if let Some(gates) = gates
+                    && !gates.mark_values(value, &mut open)
+                {
+                    return None;
+                }
+                continue;
+            }
+            let text: &str = match value {
+                Value::String(s) => {
+                    if anywhere.is_some() {
+                        all.push_str(s);
+                        all.push(SEPARATOR);
+                        if !s.is_ascii() {
+                            // Case-insensitive matchers compare against `to_lowercase()`,
+                            // which can differ from ASCII folding outside ASCII (the
+                            // Kelvin sign becomes `k`).
+                            all.push_str(&s.to_lowercase());
+                            all.push(SEPARATOR);
+                        }
+                    }
+                    s
+                }
+                other => {
+                    nested.clear();
+                    if !project(other, &mut nested, 0) {
+                        return None;
+                    }
+                    if anywhere.is_some() {
+                        all.push_str(&nested);
+                    }
+                    &nested
+                }
+            };
+            if let Some(gates) = gates
+                && !gates.mark_values(value, &mut open)
+            {
+                return None;
+            }
+            if let Some(needles) = needles {
+                needles.mark(text, &mut open);
+                if value.is_string() && !text.is_ascii() {
+                    needles.mark(&text.to_lowercase(), &mut open);
+                }
+            }
+        }
+        if let Some(anywhere) = anywhere {
+            anywhere.mark(&all, &mut open);
+        }
+        Some(open)
+    }
+}
+
+/// Separates values in a scanned text.
+const SEPARATOR: char = '\0';
+
+/// The texts rsigma's string matchers see in a value, each followed by [`SEPARATOR`]:
+/// a number or boolean as its text, the members of arrays and objects one by one, and
+/// a non-ASCII string a second time lower-cased. False when nested too deeply.
+fn project(value: &Value, out: &mut String, depth: usize) -> bool {
+    if depth > MAX_SCAN_DEPTH {
+        return false;
+    }
+    match value {
+        Value::String(s) => {
+            out.push_str(s);
+            out.push(SEPARATOR);
+            if !s.is_ascii() {
+                out.push_str(&s.to_lowercase());
+                out.push(SEPARATOR);
+            }
+        }
+        Value::Number(n) => {
+            out.push_str(&number_text(n));
+            out.push(SEPARATOR);
+        }
+        Value::Bool(b) => {
+            out.push_str(if *b { "true" } else { "false" });
+            out.push(SEPARATOR);
+        }
+        Value::Null => {}
+        Value::Array(items) => {
+            for v in items {
+                if !project(v, out, depth + 1) {
+                    return false;
+                }
+            }
+        }
+        Value::Object(inner) => {
+            for v in inner.values() {
+                if !project(v, out, depth + 1) {
+                    return false;
+                }
+            }
+        }
+    }
+    true
+}
+
+/// Numeric gates: the value, or the members of an array, as rsigma's numeric matchers
+/// read them (numbers as they are, strings parsed as `f64`); false when nested too deeply.
+fn mark_numbers(
+    value: &Value,
+    numbers: &FastMap<u64, Vec<u32>>,
+    open: &mut RuleBits,
+    depth: usize,
+) -> bool {
+    let n = match value {
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => i as f64,
+            None => n.as_f64().unwrap_or(f64::NAN),
+        },
+        Value::String(s) => match s.parse::<f64>() {
+            Ok(n) => n,
+            Err(_) => return true,
+        },
+        Value::Array(items) => {
+            if depth > MAX_SCAN_DEPTH {
+                return false;
+            }
+            return items
+                .iter()
+                .all(|v| mark_numbers(v, numbers, open, depth + 1));
+        }
+        _ => return true,
+    };
+    if let Some(rules) = numbers.get(&n.to_bits()) {
+        for &r in rules {
+            open.set(r);
+        }
+    }
+    true
+}
+
+/// Exact gates: the text of the value, or of the members of an array, lower-cased, as
+/// rsigma's string matchers read it; false when nested too deeply.
+fn mark_exact(
+    value: &Value,
+    exact: &FastMap<String, Vec<u32>>,
+    open: &mut RuleBits,
+    depth: usize,
+) -> bool {
+    let mut check = |text: &str| {
+        if let Some(rules) = exact.get(ascii_lowercase_cow(text).as_ref()) {
+            for &r in rules {
+                open.set(r);
+            }
+        }
+    };
+    match value {
+        Value::String(s) => check(s),
+        Value::Number(n) => check(&number_text(n)),
+        Value::Bool(b) => check(if *b { "true" } else { "false" }),
+        Value::Array(items) => {
+            if depth > MAX_SCAN_DEPTH {
+                return false;
+            }
+            return items.iter().all(|v| mark_exact(v, exact, open, depth + 1));
+        }
+        Value::Null | Value::Object(_) => {}
+    }
+    true
+}
+
+/// rsigma's text of a number: an i64 as an integer, anything else as an f64.
+fn number_text(n: &serde_json::Number) -> String {
+    match n.as_i64() {
+        Some(i) => i.to_string(),
+        None => n.as_f64().unwrap_or(f64::NAN).to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rsigma_eval::{JsonEvent, compile_rule, evaluate_rule};
+    use rsigma_parser::parse_sigma_yaml;
+    use serde_json::json;
+
+    fn compile(detection: &str) -> CompiledRule {
+        let yaml = format!("title: t\nlogsource:\n    product: windows\ndetection:\n{detection}\n");
+        let coll = parse_sigma_yaml(&yaml).expect("parses");
+        compile_rule(&coll.rules[0]).expect("compiles")
+    }
+
+    /// (gated, gate open on the event, rsigma matches the event)
+    fn check(detection: &str, event: Value) -> (bool, bool, bool) {
+        let rule = compile(detection);
+        let pf = Prefilter::build(std::slice::from_ref(&rule), &[0], 1);
+        let gated = !pf.ungated().contains(0);
+        let open = pf.open_gates(&event, &[0]).is_none_or(|o| o.contains(0)) || !gated;
+        let fires = evaluate_rule(&rule, &JsonEvent::borrow(&event)).is_some();
+        // The one property that matters: never skip a rule that fires.
+        assert!(
+            open || !fires,
+            "skipped a rule that fires: {detection} on {event}"
+        );
+        (gated, open, fires)
+    }
+
+    #[test]
+    fn literal_in_its_field_opens_the_gate() {
+        let d = "    sel:\n        Image|endswith: '\\whoami.exe'\n    condition: sel";
+        assert_eq!(
+            check(d, json!({"Image": "C:\\X\\WHOAMI.EXE"})),
+            (true, true, true)
+        );
+        assert_eq!(
+            check(
+                d,
+                json!({"Image": "C:\\X\\cmd.exe", "CommandLine": "whoami.exe"})
+            ),
+            (true, false, false)
+        );
+        // The literal in another field does not open a field-scoped gate.
+        assert_eq!(
+            check(d, json!({"Image": "a", "ParentImage": "c:\\whoami.exe"})),
+            (true, false, false)
+        );
+    }
+
+    #[test]
+    fn negation_and_filters_only() {
+        let d = "    filter:\n        Image|endswith: '\\whoami.exe'\n    condition: not filter";
+        assert_eq!(check(d, json!({"Image": "x"})), (false, true, true));
+        let d = "    sel:\n        CommandLine|contains: 'vssadmin'\n    filter:\n        User: 'SYSTEM'\n    condition: sel and not filter";
+        assert_eq!(
+            check(d, json!({"CommandLine": "VSSADMIN delete", "User": "bob"})),
+            (true, true, true)
+        );
+        assert_eq!(
+            check(d, json!({"CommandLine": "x", "User": "bob"})),
+            (true, false, false)
+        );
+    }
+
+    #[test]
+    fn one_of_needs_every_branch() {
+        let d = "    sel_a:\n        CommandLine|contains: 'mimikatz'\n    sel_b:\n        CommandLine|re: 'se[k]urlsa'\n    condition: 1 of sel_*";
+        // The regex branch has no literal: gated on the presence of CommandLine only.
+        assert_eq!(
+            check(d, json!({"CommandLine": "sekurlsa"})),
+            (true, true, true)
+        );
+        assert_eq!(check(d, json!({"Image": "sekurlsa"})), (true, false, false));
+        let d = "    sel_a:\n        CommandLine|contains: 'mimikatz'\n    sel_b:\n        Image|exists: false\n    condition: 1 of sel_*";
+        assert_eq!(check(d, json!({"Other": 1})), (false, true, true));
+        let d = "    sel:\n        CommandLine|contains: 'a'\n    condition: 0 of sel";
+        assert!(!check(d, json!({})).0);
+    }
+
+    #[test]
+    fn keywords_anywhere_and_nested() {
+        let d = "    keywords:\n        - 'Invoke-Mimikatz'\n    condition: keywords";
+        assert_eq!(
+            check(d, json!({"Data": ["x", "iex; INVOKE-MIMIKATZ"]})),
+            (true, true, true)
+        );
+        assert_eq!(
+            check(d, json!({"a": {"b": "invoke-mimikatz"}})),
+            (true, true, true)
+        );
+        assert_eq!(
+            check(d, json!({"a": "invoke mimikatz"})),
+            (true, false, false)
+        );
+    }
+
+    #[test]
+    fn case_and_unicode() {
+        let d = "    sel:\n        CommandLine|contains: 'kill'\n    condition: sel";
+        // U+212A KELVIN SIGN lower-cases to an ASCII `k`.
+        assert_eq!(
+            check(d, json!({"CommandLine": "\u{212A}ILL"})),
+            (true, true, true)
+        );
+        let d = "    sel:\n        CommandLine|contains|cased: 'Kill'\n    condition: sel";
+        assert_eq!(
+            check(d, json!({"CommandLine": "kill"})),
+            (true, true, false)
+        );
+        let d = "    sel:\n        CommandLine|contains: 'ÄRZTE'\n    condition: sel";
+        assert_eq!(
+            check(d, json!({"CommandLine": "die Ärzte"})),
+            (true, true, true)
+        );
+    }
+
+    #[test]
+    fn modifiers_without_literals_are_gated_on_presence() {
+        for d in [
+            "    sel:\n        DestinationIp|cidr: '10.0.0.0/8'\n    condition: sel",
+            "    sel:\n        LogonType: 1\n    condition: sel",
+            "    sel:\n        LogonType|gt: 2\n    condition: sel",
+            "    sel:\n        CommandLine|re: '.*'\n    condition: sel",
+            "    sel:\n        TargetUserName|fieldref: SubjectUserName\n    condition: sel",
+            "    sel:\n        CommandLine|exists: true\n    condition: sel",
+        ] {
+            let rule = compile(d);
+            let pf = Prefilter::build(std::slice::from_ref(&rule), &[0], 1);
+            assert_eq!(pf.stats().presence_gated, 1, "{d}");
+        }
+        assert_eq!(
+            check(
+                "    sel:\n        DestinationIp|cidr: '10.0.0.0/8'\n    condition: sel",
+                json!({"DestinationIp": "10.1.2.3"})
+            ),
+            (true, true, true)
+        );
+        assert_eq!(
+            check(
+                "    sel:\n        LogonType: 3\n    condition: sel",
+                json!({"Other": 3})
+            ),
+            (true, false, false)
+        );
+        // `null` matches an absent field: no gate.
+        assert!(
+            !check(
+                "    sel:\n        CommandLine: null\n    condition: sel",
+                json!({})
+            )
+            .0
+        );
+    }
+
+    #[test]
+    fn numbers_windash_base64() {
+        let d = "    sel:\n        EventID: '4688'\n    condition: sel";
+        assert_eq!(check(d, json!({"EventID": 4688})), (true, true, true));
+        let d = "    sel:\n        CommandLine|windash|contains: '-enc'\n    condition: sel";
+        assert_eq!(
+            check(d, json!({"CommandLine": "ps /enc AAA"})),
+            (true, true, true)
+        );
+        assert_eq!(
+            check(d, json!({"CommandLine": "ps \u{2013}enc AAA"})),
+            (true, true, true)
+        );
+        let d =
+            "    sel:\n        CommandLine|base64offset|contains: 'http://'\n    condition: sel";
+        assert_eq!(
+            check(d, json!({"CommandLine": "x aHR0cDovLw y"})),
+            (true, true, true)
+        );
+        assert_eq!(
+            check(d, json!({"CommandLine": "http://"})),
+            (true, false, false)
+        );
+    }
+
+    #[test]
+    fn numeric_equality() {
+        let d = "    sel:\n        EventID: 4720\n    condition: sel";
+        let rule = compile(d);
+        let pf = Prefilter::build(std::slice::from_ref(&rule), &[0], 1);
+        assert_eq!(pf.stats().presence_gated, 0);
+        for (value, fires) in [
+            (json!(4720), true),
+            (json!("4720"), true),
+            (json!("4720.0"), true),
+            (json!("4.72e3"), true),
+            (json!(4720.0), true),
+            (json!([1, [2, "4720"]]), true),
+            (json!(4721), false),
+            (json!(" 4720"), false),
+            (json!(true), false),
+        ] {
+            assert_eq!(
+                check(d, json!({ "EventID": value })),
+                (true, fires, fires),
+                "{value}"
+            );
+        }
+        // Small values compare within EPSILON: not gated on the number.
+        let d = "    sel:\n        LogonType: 1\n    condition: sel";
+        assert!(check(d, json!({"LogonType": 0.9999999999999999})).1);
+    }
+
+    #[test]
+    fn exact_values() {
+        let d = "    sel:\n        Provider_Name: 'Security'\n    condition: sel";
+        assert_eq!(
+            check(d, json!({"Provider_Name": "SECURITY"})),
+            (true, true, true)
+        );
+        assert_eq!(
+            check(
+                d,
+                json!({"Provider_Name": "Microsoft-Windows-Security-Auditing"})
+            ),
+            (true, false, false)
+        );
+        assert_eq!(
+            check(d, json!({"Provider_Name": ["x", "security"]})),
+            (true, true, true)
+        );
+        let d = "    sel:\n        Image|cased: 'C:\\X.EXE'\n    condition: sel";
+        assert_eq!(check(d, json!({"Image": "C:\\X.EXE"})), (true, true, true));
+        assert_eq!(check(d, json!({"Image": "c:\\x.exe"})), (true, true, false));
+        let d = "    sel:\n        Status: '1'\n    condition: sel";
+        assert_eq!(check(d, json!({"Status": 1})), (true, true, true));
+        let d = "    sel:\n        Enabled: 'TRUE'\n    condition: sel";
+        assert_eq!(check(d, json!({"Enabled": true})), (true, true, true));
+    }
+
+    #[test]
+    fn regex_literals() {
+        let gate = |p: &str| regex_gate(p, Some("f"));
+        let lits = |p: &str| -> Option<Vec<String>> {
+            gate(p).map(|g| {
+                g.into_iter()
+                    .map(|r| match r {
+                        Requirement::Literal { needle, .. } => needle,
+                        other => panic!("{other:?}"),
+                    })
+                    .collect()
+            })
+        };
+        assert_eq!(lits("(?i)whoami.*>"), Some(vec!["whoami".to_string()]));
+        assert_eq!(lits("ipconfig\\s+/all"), Some(vec!["ipconfig".to_string()]));
+        assert_eq!(
+            lits("(?i)(net|sc)\\.exe.*query"),
+            Some(vec!["query".to_string()])
+        );
+        assert_eq!(
+            lits("(?:mimikatz|sekurlsa)::"),
+            Some(vec!["mimikatz".to_string(), "sekurlsa".to_string()])
+        );
+        // Unicode case folding: `k` and `s` also match the Kelvin sign and the long s.
+        assert_eq!(lits("(?i)kiss"), None);
+        assert_eq!(lits("(?i)Xkill"), Some(vec!["ill".to_string()]));
+        assert_eq!(lits("(?i)ki(?-u:ss)ed"), Some(vec!["issed".to_string()]));
+        assert_eq!(lits(".*"), None);
+        assert_eq!(lits("a|bcd"), None);
+        assert_eq!(lits("[0-9]+"), None);
+        let d = "    sel:\n        CommandLine|re: '(?i)ki\\s+ll'\n    condition: sel";
+        assert_eq!(
+            check(d, json!({"CommandLine": "\u{212A}I  LL"})),
+            (true, true, true)
+        );
+        let d = "    sel:\n        CommandLine|re: 'invoke-(?:expression|webrequest)'\n    condition: sel";
+        assert_eq!(
+            check(d, json!({"CommandLine": "invoke-expression"})),
+            (true, true, true)
+        );
+        assert_eq!(
+            check(d, json!({"CommandLine": "Invoke-Expression"})),
+            (true, true, false)
+        );
+        assert_eq!(
+            check(d, json!({"CommandLine": "iex"})),
+            (true, false, false)
+        );
+        let d = "    sel:\n        CommandLine|contains: 'whoami*>'\n    condition: sel";
+        assert_eq!(
+            check(d, json!({"CommandLine": "WHOAMI /all > x"})),
+            (true, true, true)
+        );
+        assert_eq!(
+            check(d, json!({"CommandLine": "cmd > x"})),
+            (true, false, false)
+        );
+    }
+
+    #[test]
+    fn all_of_picks_one_part() {
+        let d = "    sel_img:\n        Image|endswith: '\\net.exe'\n    sel_cli:\n        CommandLine|contains: ' user '\n    condition: all of sel_*";
+        assert_eq!(
+            check(
+                d,
+                json!({"Image": "c:\\net.exe", "CommandLine": "net user x"})
+            ),
+            (true, true, true)
+        );
+        let (gated, open, _) = check(d, json!({"Image": "c:\\cmd.exe", "CommandLine": "x"}));
+        assert!(gated && !open);
+    }
+
+    #[test]
+    fn deep_conditions() {
+        // As deep as the Sigma parser takes; past MAX_ANALYSIS_DEPTH a part has no gate.
+        let cond = format!("{}sel{}", "sel or (".repeat(30), ")".repeat(30));
+        let d = format!("    sel:\n        Image|endswith: 'x.exe'\n    condition: {cond}");
+        assert_eq!(check(&d, json!({"Image": "c:\\x.exe"})), (true, true, true));
+        let rule = compile(&d);
+        let cond = &rule.conditions[0];
+        assert!(condition_gate(cond, &rule, MAX_ANALYSIS_DEPTH + 1).is_none());
+        assert!(condition_gate(cond, &rule, 0).is_some());
+    }
+
+    #[test]
+    fn deep_or_non_object_events_open_everything() {
+        let rule = compile("    sel:\n        a: 'x'\n    condition: sel");
+        let pf = Prefilter::build(std::slice::from_ref(&rule), &[0], 1);
+        assert!(pf.open_gates(&json!("x"), &[0]).is_none());
+        let mut deep = json!("x");
+        for _ in 0..300 {
+            deep = json!([deep]);
+        }
+        assert!(pf.open_gates(&json!({ "a": deep }), &[0]).is_none());
+    }
+}
