@@ -183,11 +183,53 @@ pub fn check(event: &Event) {
 /// Run `f` on a thread with a 2 MiB stack, the size of rayon's workers (and of the test
 /// harness's threads), where the CLI reads files and loads rules; the fuzzer's main thread
 /// has 8 MiB and would hide recursion that overflows there.
+///
+/// A stack overflow there must still leave an artifact. libFuzzer's SIGSEGV handler is
+/// installed without `SA_ONSTACK`, so on an overflowed stack it cannot run and the process
+/// just dies (without ASan, whose handler does use an alternate stack). So the worker gets
+/// an alternate signal stack of its own and libFuzzer's handler is switched onto it.
 pub fn on_worker_stack<F: FnOnce() + Send>(f: F) {
+    static HANDLER_ON_ALTSTACK: std::sync::Once = std::sync::Once::new();
+    HANDLER_ON_ALTSTACK.call_once(|| {
+        // SAFETY: reads the installed SIGSEGV action and reinstalls it with one more flag.
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            if libc::sigaction(libc::SIGSEGV, std::ptr::null(), &mut action) == 0
+                && action.sa_sigaction != libc::SIG_DFL
+                && action.sa_sigaction != libc::SIG_IGN
+            {
+                action.sa_flags |= libc::SA_ONSTACK;
+                libc::sigaction(libc::SIGSEGV, &action, std::ptr::null_mut());
+            }
+        }
+    });
     std::thread::scope(|scope| {
         let worker = std::thread::Builder::new()
             .stack_size(2 << 20)
-            .spawn_scoped(scope, f)
+            .spawn_scoped(scope, || {
+                // libFuzzer's crash handler prints a symbolized stack trace: give it room.
+                let mut alt = vec![0u8; 1 << 20];
+                // SAFETY: `alt` outlives every use: the alternate stack is switched off
+                // again below before it is freed, and this thread runs nothing else.
+                unsafe {
+                    let stack = libc::stack_t {
+                        ss_sp: alt.as_mut_ptr().cast(),
+                        ss_flags: 0,
+                        ss_size: alt.len(),
+                    };
+                    libc::sigaltstack(&stack, std::ptr::null_mut());
+                }
+                f();
+                unsafe {
+                    let off = libc::stack_t {
+                        ss_sp: std::ptr::null_mut(),
+                        ss_flags: libc::SS_DISABLE,
+                        ss_size: 0,
+                    };
+                    libc::sigaltstack(&off, std::ptr::null_mut());
+                }
+                drop(alt);
+            })
             .expect("spawn fuzz worker thread");
         // A panic there has already aborted the process (libfuzzer-sys's panic hook).
         let _ = worker.join();
