@@ -25,8 +25,8 @@ use vigil_guard::Event;
 fn differential(bytes: &[u8]) {
     let file = Arc::new(PathBuf::from("fuzz.json"));
     let fast = Event::from_json_slice(Arc::clone(&file), 1, bytes);
-    let slow = serde_json::from_slice::<serde_json::Value>(bytes)
-        .map(|v| Event::from_json(file, 1, v));
+    let slow =
+        serde_json::from_slice::<serde_json::Value>(bytes).map(|v| Event::from_json(file, 1, v));
     match (fast, slow) {
         (Ok(fast), Ok(slow)) => {
             let text = |e: &Event| serde_json::to_string(&e.fields).unwrap_or_default();

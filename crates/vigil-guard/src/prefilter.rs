@@ -563,7 +563,19 @@ pub(crate) struct Prefilter {
 
 type NeedleMap = HashMap<String, (String, Vec<u32>)>;
 
-fn add_needle(map: &mut NeedleMap, needle: String, rule: u32) {
+/// Longest needle looked for: a literal's prefix is in every text the literal is in, and
+/// the automata's build time grows with the square of a needle's length (three 25,000-byte
+/// `base64offset` needles took 49 s as a DFA).
+const MAX_NEEDLE_BYTES: usize = 256;
+
+fn add_needle(map: &mut NeedleMap, mut needle: String, rule: u32) {
+    if needle.len() > MAX_NEEDLE_BYTES {
+        let mut end = MAX_NEEDLE_BYTES;
+        while !needle.is_char_boundary(end) {
+            end -= 1;
+        }
+        needle.truncate(end);
+    }
     // The automata fold ASCII case; so does the key.
     map.entry(needle.to_ascii_lowercase())
         .or_insert_with(|| (needle, Vec::new()))

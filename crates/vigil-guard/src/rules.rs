@@ -18,7 +18,11 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 use rsigma_eval::{CompiledRule, Engine, compile_rule};
-use rsigma_parser::{Level, LogSource, SigmaCollection, SigmaRule, parse_sigma_yaml};
+use rsigma_parser::{
+    Detection, DetectionItem, Level, LogSource, Modifier, SigmaCollection, SigmaRule, SigmaValue,
+    parse_sigma_yaml,
+};
+use serde::Deserialize as _;
 use serde::Serialize;
 use vigil_core::Severity;
 
@@ -316,6 +320,20 @@ fn parse_file(path: Arc<PathBuf>, text: Result<String, String>) -> ParsedFile {
             };
         }
     };
+    if let Some(chain) = not_chain_too_long(&text) {
+        return ParsedFile {
+            errors: vec![err(
+                LoadErrorKind::Parse,
+                format!(
+                    "a condition chains {chain} `not` operators, more than the {MAX_NOT_CHAIN} \
+                     read: the Sigma parser would overflow the stack"
+                ),
+            )],
+            path,
+            collection: None,
+            failed_docs: 1,
+        };
+    }
     let parsed = catch_unwind(|| parse_sigma_yaml(&text));
     let collection = match parsed {
         Ok(Ok(c)) => c,
@@ -397,6 +415,17 @@ enum Compiled {
 }
 
 fn compile_one(rule: &SigmaRule, path: &Arc<PathBuf>, mapping: &WindowsMapping) -> Compiled {
+    let variants = windash_variants(rule);
+    if variants > MAX_WINDASH_VARIANTS {
+        return Compiled::Failed(compile_error(
+            rule,
+            path,
+            format!(
+                "windash would expand the rule's values to {variants} variants, more than \
+                 the {MAX_WINDASH_VARIANTS} compiled"
+            ),
+        ));
+    }
     let outcome = catch_unwind(AssertUnwindSafe(|| compile_rule(rule)));
     match outcome {
         Ok(Ok(compiled)) if mapping.covers(&rule.logsource) => {
@@ -424,6 +453,114 @@ fn compile_one(rule: &SigmaRule, path: &Arc<PathBuf>, mapping: &WindowsMapping) 
             "the Sigma compiler panicked on this rule".to_string(),
         )),
     }
+}
+
+/// Longest run of `not` a condition may chain (parentheses do not break a run). rsigma
+/// bounds parentheses (64 levels) and condition length (64 KiB) but not `not` prefixes,
+/// and its Pratt parser recurses once per `not`: a few thousand overflow a 2 MiB worker
+/// stack, an abort that `catch_unwind` cannot turn into an error.
+const MAX_NOT_CHAIN: usize = 64;
+
+/// The longest `not` chain in any string of a rule file, when it is over
+/// [`MAX_NOT_CHAIN`]. Only a file that could hold one is parsed for it: more `not` than
+/// that in its text, or double-quoted escapes that could spell one.
+fn not_chain_too_long(text: &str) -> Option<usize> {
+    let escapes = text.contains('"') && ["\\x", "\\u", "\\U"].iter().any(|e| text.contains(e));
+    if !escapes && text.matches("not").count() <= MAX_NOT_CHAIN {
+        return None;
+    }
+    let mut longest = 0;
+    for doc in yaml_serde::Deserializer::from_str(text) {
+        // rsigma stops at the first YAML error too.
+        let Ok(value) = yaml_serde::Value::deserialize(doc) else {
+            break;
+        };
+        longest = longest.max(longest_not_chain(&value));
+    }
+    (longest > MAX_NOT_CHAIN).then_some(longest)
+}
+
+/// [`not_chain`] over every string of a YAML value (its nesting is bounded by the YAML
+/// parser's recursion limit).
+fn longest_not_chain(value: &yaml_serde::Value) -> usize {
+    use yaml_serde::Value as Y;
+    match value {
+        Y::String(s) => not_chain(s),
+        Y::Sequence(items) => items.iter().map(longest_not_chain).max().unwrap_or(0),
+        Y::Mapping(m) => m
+            .iter()
+            .map(|(k, v)| longest_not_chain(k).max(longest_not_chain(v)))
+            .max()
+            .unwrap_or(0),
+        Y::Tagged(t) => longest_not_chain(&t.value),
+        _ => 0,
+    }
+}
+
+/// The longest run of `not` tokens in a condition, counted through `(`.
+fn not_chain(condition: &str) -> usize {
+    let word = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '*');
+    let (mut run, mut longest) = (0, 0);
+    let mut rest = condition;
+    while let Some(c) = rest.chars().next() {
+        if word(c) {
+            let end = rest.find(|c: char| !word(c)).unwrap_or(rest.len());
+            if &rest[..end] == "not" {
+                run += 1;
+                longest = longest.max(run);
+            } else {
+                run = 0;
+            }
+            rest = &rest[end..];
+        } else {
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    longest
+}
+
+/// Most `windash` variants a rule may expand to. A value with n dashes gives 5^n (rsigma
+/// allows n <= 8: 390,625) and nothing bounds their sum over a list of values; each
+/// variant is a string of the compiled rule and a needle of the prefilter. SigmaHQ's
+/// rules need at most 165.
+const MAX_WINDASH_VARIANTS: u64 = 10_000;
+
+/// How many strings the rule's `windash` values expand to (dashes counted in the value
+/// as written, so at least as many as rsigma makes).
+fn windash_variants(rule: &SigmaRule) -> u64 {
+    fn detection(d: &Detection) -> u64 {
+        match d {
+            Detection::AllOf(items) => items.iter().map(item).fold(0, u64::saturating_add),
+            Detection::AnyOf(ds) | Detection::And(ds) => {
+                ds.iter().map(detection).fold(0, u64::saturating_add)
+            }
+            Detection::Keywords(_) => 0,
+            Detection::ArrayMatch { body, .. } => detection(body),
+            Detection::Conditional { named, .. } => {
+                named.values().map(detection).fold(0, u64::saturating_add)
+            }
+        }
+    }
+    fn item(i: &DetectionItem) -> u64 {
+        if !i.field.modifiers.contains(&Modifier::WindAsh) {
+            return 0;
+        }
+        i.values
+            .iter()
+            .map(|v| match v {
+                SigmaValue::String(s) => {
+                    let dashes = s.original.matches('-').count().min(64) as u32;
+                    5u64.saturating_pow(dashes)
+                }
+                _ => 1,
+            })
+            .fold(0, u64::saturating_add)
+    }
+    rule.detection
+        .named
+        .values()
+        .map(detection)
+        .fold(0, u64::saturating_add)
 }
 
 fn compile_error(rule: &SigmaRule, path: &Arc<PathBuf>, reason: String) -> RuleLoadError {

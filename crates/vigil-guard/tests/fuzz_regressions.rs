@@ -383,7 +383,6 @@ fn hostile_rules_load_or_are_rejected() {
 /// which aborts the process, so `catch_unwind` cannot contain it. Double-quoted YAML
 /// escapes spell the same condition without the text containing `not`.
 #[test]
-#[ignore = "open: rsigma's condition parser recurses per `not`; see fuzz/README.md"]
 fn long_not_chain_is_rejected_not_a_stack_overflow() {
     let chain = format!("{}sel", "not ".repeat(10_000));
     let escaped = format!("\"{}sel\"", "\\x6eot ".repeat(10_000));
@@ -410,7 +409,6 @@ fn long_not_chain_is_rejected_not_a_stack_overflow() {
 /// 20 such values took 48 s and 3.9 GB to load in a release build, 200 exhaust memory.
 /// (SigmaHQ's rules need at most 165 variants per rule.)
 #[test]
-#[ignore = "open: windash expansion is unbounded (rsigma compile + prefilter); see fuzz/README.md"]
 fn windash_expansion_is_bounded() {
     let values: String = (0..20)
         .map(|i| format!("      - '-a-b-c-d-e-f-g-h{i}'\n"))
@@ -425,7 +423,6 @@ fn windash_expansion_is_bounded() {
 /// Aho-Corasick automaton over three 25,000-byte needles was built as a DFA (the crate's
 /// own choice for few patterns) in 49 s in a release build.
 #[test]
-#[ignore = "open: prefilter DFA build is superlinear in literal length; see fuzz/README.md"]
 fn long_base64offset_literal_loads_quickly() {
     let yaml = rule_with(&format!(
         "  sel:\n    CommandLine|base64offset|contains: '{}'\n  condition: sel\n",
