@@ -14,7 +14,9 @@
 //! * [`matching`]: events → [`Alert`]s: each event is routed to the rules of its
 //!   logsources, a literal prefilter (one Aho-Corasick pass over the event's values, see
 //!   `prefilter.rs`) skips the rules that cannot match it, and rsigma evaluates the rest;
-//!   plus parallel scans over files.
+//!   plus parallel scans over files;
+//! * [`correlation`]: Sigma correlation rules (counts, distinct values, temporal
+//!   sequences over a time window) over the detections, in event-time order.
 //!
 //! ```
 //! use std::path::PathBuf;
@@ -33,6 +35,7 @@
 //! assert_eq!(alerts[0].title, "Whoami");
 //! ```
 
+pub mod correlation;
 pub mod event;
 pub mod mapping;
 pub mod matching;
@@ -40,6 +43,7 @@ mod prefilter;
 pub mod readers;
 pub mod rules;
 
+pub use correlation::{CorrelationSet, Correlator};
 pub use event::{Event, flatten};
 pub use mapping::WindowsMapping;
 pub use matching::{

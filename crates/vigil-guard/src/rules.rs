@@ -10,7 +10,7 @@
 //! indexes (a candidate index and a bloom filter per logsource) took a third of the load
 //! time and most of the memory, and the prefilter does their job once for all rules.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Range;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
@@ -26,6 +26,7 @@ use serde::Deserialize as _;
 use serde::Serialize;
 use vigil_core::Severity;
 
+use crate::correlation::CorrelationSet;
 use crate::mapping::WindowsMapping;
 use crate::matching::RouteTable;
 use crate::prefilter::{Prefilter, PrefilterStats};
@@ -87,7 +88,7 @@ pub struct LoadStats {
     pub no_event_source: usize,
     /// Detection rules evaluated on events.
     pub active: usize,
-    /// Correlation rules parsed (not evaluated by this version).
+    /// Correlation rules parsed (see [`crate::correlation`]).
     pub correlations: usize,
     /// Sigma filters parsed and applied to the rules they name.
     pub filters: usize,
@@ -132,6 +133,8 @@ pub struct RuleSet {
     pub(crate) by_key: HashMap<String, usize>,
     /// Rules that compiled but are not evaluated (see [`LoadErrorKind::NoEventSource`]).
     inactive: Vec<RuleInfo>,
+    /// The correlation rules and the detection rules they reference.
+    pub(crate) correlations: CorrelationSet,
     /// What the load found.
     pub stats: LoadStats,
 }
@@ -174,6 +177,11 @@ impl RuleSet {
     /// evaluated on every event of their logsources), how many literals it looks for.
     pub fn prefilter_stats(&self) -> PrefilterStats {
         self.prefilter.stats()
+    }
+
+    /// The correlation rules; [`CorrelationSet::correlator`] gives the state of a run.
+    pub fn correlations(&self) -> &CorrelationSet {
+        &self.correlations
     }
 
     /// The Windows mapping events are routed with.
@@ -588,6 +596,7 @@ fn load_sources(
 
     let mut rules: Vec<(&SigmaRule, &Arc<PathBuf>)> = Vec::new();
     let mut filters = Vec::new();
+    let mut correlations = Vec::new();
     for file in &parsed {
         errors.extend(file.errors.iter().cloned());
         stats.failed += file.failed_docs;
@@ -599,6 +608,11 @@ fn load_sources(
             stats.filters += c.filters.len();
             rules.extend(c.rules.iter().map(|r| (r, &file.path)));
             filters.extend(c.filters.iter().map(|f| (f, &file.path)));
+            correlations.extend(
+                c.correlations
+                    .iter()
+                    .map(|c| (c.clone(), file.path.clone())),
+            );
         }
     }
 
@@ -702,6 +716,11 @@ fn load_sources(
             .entry(rule_key(info.id.as_deref(), &info.title))
             .or_insert(i);
     }
+    let active: HashSet<String> = infos
+        .iter()
+        .map(|i| i.id.clone().unwrap_or_else(|| i.title.clone()))
+        .collect();
+    let correlations = CorrelationSet::build(&rules, &active, correlations, &mut errors);
     errors.sort_by(|a, b| (a.kind, &a.path).cmp(&(b.kind, &b.path)));
     (
         RuleSet {
@@ -714,6 +733,7 @@ fn load_sources(
             rules: infos,
             by_key,
             inactive,
+            correlations,
             stats,
         },
         errors,

@@ -128,6 +128,7 @@ pub fn run(args: GuardArgs) -> Result<ExitCode> {
     let streaming = args.inputs.iter().any(|p| p.as_os_str() == "-") || args.follow;
     let mut totals = Totals::default();
     let mut io = IoCounts::default();
+    let mut correlator = rules.correlations().correlator();
     if streaming {
         // Alerts are written as events arrive; nothing is buffered for sorting.
         view.header(&mut out)?;
@@ -135,6 +136,7 @@ pub fn run(args: GuardArgs) -> Result<ExitCode> {
             stream(
                 input,
                 &rules,
+                &mut correlator,
                 &filter,
                 args.follow,
                 &mut |alert| {
@@ -172,9 +174,12 @@ pub fn run(args: GuardArgs) -> Result<ExitCode> {
                 outcome.errors.len() - 20
             );
         }
+        let correlated = correlator.correlate(&outcome.alerts);
         let mut alerts: Vec<Alert> = outcome
             .alerts
             .into_iter()
+            .filter(|a| !correlator.is_correlation_only(a))
+            .chain(correlated)
             .filter(|a| filter.keeps(a))
             .collect();
         // A timeline: by event time, then file and record, stable.
@@ -192,6 +197,12 @@ pub fn run(args: GuardArgs) -> Result<ExitCode> {
     drop(out);
     let elapsed = started.elapsed();
 
+    if correlator.untimed() > 0 {
+        eprintln!(
+            "vigil: {} event(s) matched rules that correlations use but have no readable time; not correlated",
+            correlator.untimed()
+        );
+    }
     if !args.no_summary && args.format == GuardFormat::Table {
         let mut err = std::io::stderr().lock();
         totals.write_summary(&mut err, &io, color)?;
@@ -289,6 +300,7 @@ fn respond(r: Option<&vigil_respond::Responder>, a: &Alert) -> Result<()> {
 fn stream(
     input: &Path,
     rules: &RuleSet,
+    correlator: &mut vigil_guard::Correlator,
     filter: &Filter,
     follow: bool,
     emit: &mut dyn FnMut(Alert) -> Result<()>,
@@ -305,8 +317,10 @@ fn stream(
             Ok(v) => {
                 totals.events += 1;
                 let event = vigil_guard::Event::from_json(name.clone(), line_no, v);
-                for a in vigil_guard::match_event(rules, &event) {
-                    if filter.keeps(&a) {
+                let alerts = vigil_guard::match_event(rules, &event);
+                let correlated = correlator.observe(&alerts);
+                for a in alerts.into_iter().chain(correlated) {
+                    if !correlator.is_correlation_only(&a) && filter.keeps(&a) {
                         emit(a)?;
                     }
                 }
@@ -341,8 +355,11 @@ fn stream(
         let outcome = vigil_guard::scan_file(rules, input);
         totals.events += outcome.events;
         totals.read_errors += outcome.errors.len() as u64;
-        for a in outcome.alerts.into_iter().filter(|a| filter.keeps(a)) {
-            emit(a)?;
+        let correlated = correlator.correlate(&outcome.alerts);
+        for a in outcome.alerts.into_iter().chain(correlated) {
+            if !correlator.is_correlation_only(&a) && filter.keeps(&a) {
+                emit(a)?;
+            }
         }
         return Ok(());
     }
