@@ -1,0 +1,293 @@
+//! A local GGUF model behind a worker process.
+//!
+//! llama.cpp aborts its whole process on misuse or malformed input (`GGML_ASSERT`), so the
+//! model never runs inside a scan: the scan talks to a worker process (`vigil
+//! model-worker`, see the `vigil-llama` crate) over JSON lines on its standard input and
+//! output, and starts a new one when it dies. The call that was in flight is tried once
+//! more on the new worker; if that one dies too, the call fails and the scan goes on.
+//!
+//! The protocol, one JSON object per line:
+//! * worker → client, once loaded: `{"ready": {"model": NAME, "n_ctx": N}}`, or
+//!   `{"fatal": MESSAGE}` and exit;
+//! * client → worker: `{"id": N, "request": ChatRequest}`;
+//! * worker → client: `{"id": N, "ok": ChatResponse}` or
+//!   `{"id": N, "error": {"kind": "rejected" | "bad_answer", "message": TEXT}}`.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::audit::sha256_file;
+use crate::backend::{Backend, BackendError};
+use crate::chat::{ChatRequest, ChatResponse};
+
+/// A line the client sends.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct WorkerRequest {
+    pub id: u64,
+    pub request: ChatRequest,
+}
+
+/// A line the worker sends.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WorkerMessage {
+    Ready {
+        model: String,
+        n_ctx: u32,
+    },
+    Fatal(String),
+    #[serde(untagged)]
+    Reply {
+        id: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ok: Option<ChatResponse>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<WorkerError>,
+    },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WorkerError {
+    /// `rejected` (the request cannot be served) or `bad_answer`.
+    pub kind: String,
+    pub message: String,
+}
+
+/// How to start a worker.
+#[derive(Debug, Clone)]
+pub struct WorkerCommand {
+    pub program: PathBuf,
+    pub args: Vec<String>,
+}
+
+/// Settings of a local model.
+#[derive(Debug, Clone)]
+pub struct LocalConfig {
+    pub model: PathBuf,
+    pub context: u32,
+    pub threads: u32,
+    pub gpu_layers: u32,
+    /// Longest a call may take before the worker is killed.
+    pub timeout: Duration,
+}
+
+impl LocalConfig {
+    /// The worker's arguments after the subcommand.
+    pub fn worker_args(&self) -> Vec<String> {
+        vec![
+            "--model".into(),
+            self.model.display().to_string(),
+            "--context".into(),
+            self.context.to_string(),
+            "--threads".into(),
+            self.threads.to_string(),
+            "--gpu-layers".into(),
+            self.gpu_layers.to_string(),
+        ]
+    }
+}
+
+struct Running {
+    child: Child,
+    stdin: ChildStdin,
+    lines: Receiver<String>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A local model served by a restartable worker process.
+pub struct LocalBackend {
+    config: LocalConfig,
+    command: WorkerCommand,
+    name: String,
+    worker: Mutex<(Option<Running>, u64)>,
+    identity: OnceLock<String>,
+    /// Workers started, the first one included.
+    starts: Mutex<u64>,
+}
+
+impl LocalBackend {
+    pub fn new(config: LocalConfig, command: WorkerCommand) -> LocalBackend {
+        let name = config
+            .model
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| config.model.display().to_string());
+        LocalBackend {
+            config,
+            command,
+            name,
+            worker: Mutex::new((None, 0)),
+            identity: OnceLock::new(),
+            starts: Mutex::new(0),
+        }
+    }
+
+    /// Workers started so far (1 + restarts).
+    pub fn starts(&self) -> u64 {
+        *self.starts.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The model file.
+    pub fn path(&self) -> &Path {
+        &self.config.model
+    }
+
+    fn start(&self) -> Result<Running, BackendError> {
+        *self.starts.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        let mut child = Command::new(&self.command.program)
+            .args(&self.command.args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| {
+                BackendError::Unavailable(format!(
+                    "cannot start the model worker {}: {e}",
+                    self.command.program.display()
+                ))
+            })?;
+        let stdin = child.stdin.take().expect("piped stdin");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, lines) = channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut running = Running {
+            child,
+            stdin,
+            lines,
+        };
+        // Loading a model reads the whole file: allow for a slow disk.
+        match read_message(
+            &running.lines,
+            self.config.timeout.max(Duration::from_secs(120)),
+        )? {
+            WorkerMessage::Ready { .. } => Ok(running),
+            WorkerMessage::Fatal(m) => {
+                let _ = running.child.wait();
+                Err(BackendError::Rejected(format!("model worker: {m}")))
+            }
+            other => Err(BackendError::BadAnswer(format!(
+                "model worker said {other:?} before it was ready"
+            ))),
+        }
+    }
+
+    fn exchange(
+        &self,
+        running: &mut Running,
+        id: u64,
+        request: &ChatRequest,
+    ) -> Result<ChatResponse, BackendError> {
+        let mut line = serde_json::to_string(&WorkerRequest {
+            id,
+            request: request.clone(),
+        })
+        .map_err(|e| BackendError::Rejected(e.to_string()))?;
+        line.push('\n');
+        running
+            .stdin
+            .write_all(line.as_bytes())
+            .and_then(|_| running.stdin.flush())
+            .map_err(|e| BackendError::Unavailable(format!("model worker died: {e}")))?;
+        loop {
+            match read_message(&running.lines, self.config.timeout)? {
+                WorkerMessage::Reply {
+                    id: got, ok, error, ..
+                } if got == id => {
+                    return match (ok, error) {
+                        (Some(r), _) => Ok(r),
+                        (None, Some(e)) if e.kind == "rejected" => {
+                            Err(BackendError::Rejected(e.message))
+                        }
+                        (None, Some(e)) => Err(BackendError::BadAnswer(e.message)),
+                        (None, None) => Err(BackendError::BadAnswer(
+                            "model worker replied with neither answer nor error".into(),
+                        )),
+                    };
+                }
+                // A reply to an earlier call that timed out: not this one.
+                _ => continue,
+            }
+        }
+    }
+}
+
+fn read_message(
+    lines: &Receiver<String>,
+    timeout: Duration,
+) -> Result<WorkerMessage, BackendError> {
+    match lines.recv_timeout(timeout) {
+        Ok(line) => serde_json::from_str(&line).map_err(|e| {
+            BackendError::BadAnswer(format!(
+                "model worker wrote a line that is not a message ({e})"
+            ))
+        }),
+        Err(RecvTimeoutError::Timeout) => Err(BackendError::Unavailable(format!(
+            "model worker gave no answer in {}s",
+            timeout.as_secs()
+        ))),
+        Err(RecvTimeoutError::Disconnected) => {
+            Err(BackendError::Unavailable("model worker died".into()))
+        }
+    }
+}
+
+impl Backend for LocalBackend {
+    fn model(&self) -> &str {
+        &self.name
+    }
+
+    fn identity(&self) -> String {
+        self.identity
+            .get_or_init(|| {
+                sha256_file(&self.config.model)
+                    .unwrap_or_else(|e| format!("unreadable {}: {e}", self.config.model.display()))
+            })
+            .clone()
+    }
+
+    fn constrains_output(&self) -> bool {
+        true
+    }
+
+    fn complete(&self, request: &ChatRequest) -> Result<ChatResponse, BackendError> {
+        let mut guard = self.worker.lock().unwrap_or_else(|e| e.into_inner());
+        let (slot, next_id) = &mut *guard;
+        let mut last = None;
+        // The call in flight gets one more try on a fresh worker if its worker dies.
+        for _ in 0..2 {
+            if slot.is_none() {
+                *slot = Some(self.start()?);
+            }
+            *next_id += 1;
+            let running = slot.as_mut().expect("started above");
+            match self.exchange(running, *next_id, request) {
+                Err(BackendError::Unavailable(e)) => {
+                    tracing::warn!("local model worker: {e}; restarting it");
+                    *slot = None; // killed on drop
+                    last = Some(BackendError::Unavailable(e));
+                }
+                other => return other,
+            }
+        }
+        Err(last.expect("set in the loop"))
+    }
+}
