@@ -65,6 +65,9 @@ pub struct ChatRequest {
     pub stop: Vec<String>,
     /// Constrain the answer to this schema where the backend can.
     pub schema: Option<JsonSchema>,
+    /// Generate `max_tokens` even past end of text (benchmarks; local models only).
+    #[serde(default)]
+    pub ignore_eos: bool,
 }
 
 impl Default for ChatRequest {
@@ -77,6 +80,7 @@ impl Default for ChatRequest {
             seed: None,
             stop: Vec::new(),
             schema: None,
+            ignore_eos: false,
         }
     }
 }
@@ -125,4 +129,16 @@ pub struct ChatResponse {
     pub finish: FinishReason,
     /// The model that answered, as the backend names it.
     pub model: String,
+    /// Where the backend measured them: time on the prompt and on generation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timings: Option<Timings>,
+}
+
+/// A backend's own timings of one call.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Timings {
+    /// Reading the prompt (prefill).
+    pub prompt_ms: f64,
+    /// Generating the answer.
+    pub generate_ms: f64,
 }

@@ -25,7 +25,7 @@ pub mod serve;
 
 pub use audit::{AuditLog, AuditRecord, AuditSummary, summarize};
 pub use backend::{Backend, BackendError};
-pub use chat::{ChatRequest, ChatResponse, FinishReason, JsonSchema, Message, Role};
+pub use chat::{ChatRequest, ChatResponse, FinishReason, JsonSchema, Message, Role, Timings};
 pub use config::{ModelsConfig, ProviderConfig, ProviderKind, RoleConfig, RoleMode, Vote};
 pub use local::{LocalBackend, LocalConfig, WorkerCommand};
 pub use openai::{OpenAiBackend, OpenAiConfig, SchemaMode};

@@ -154,6 +154,7 @@ pub fn parse_completion(text: &str, asked_model: &str) -> Result<ChatResponse, B
             .and_then(Value::as_str)
             .unwrap_or(asked_model)
             .to_string(),
+        timings: None,
     })
 }
 

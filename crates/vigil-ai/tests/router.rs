@@ -73,6 +73,7 @@ impl Backend for Table {
             text,
             finish: FinishReason::Stop,
             model: self.name.clone(),
+            timings: None,
         })
     }
 }

@@ -5,8 +5,10 @@
 
 pub mod alert;
 pub mod report;
+pub mod triage;
 
 pub use alert::{Alert, MatchedField};
+pub use triage::{Triage, Verdict};
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -159,6 +161,9 @@ pub struct Finding {
     pub path: Vec<FlowStep>,
     /// The source line at `location`, trimmed, for reports and fingerprints.
     pub snippet: String,
+    /// A model's verdict, after `--triage`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub triage: Option<Triage>,
 }
 
 impl Finding {
@@ -228,6 +233,7 @@ mod tests {
                 message: "request.getParameter(\"id\")".to_owned(),
             }],
             snippet: snippet.to_owned(),
+            triage: None,
         }
     }
 

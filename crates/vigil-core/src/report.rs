@@ -184,14 +184,29 @@ fn sarif_result(f: &Finding, rule: Option<(usize, &RuleMeta)>) -> Value {
             json!([{ "threadFlows": [{ "locations": steps }] }]),
         );
     }
-    obj.insert(
-        "properties".into(),
-        json!({
-            "cwe": cwe_ids(cwe),
-            "confidence": f.confidence.as_str(),
-            "severity": f.severity.as_str(),
-        }),
-    );
+    let mut props = json!({
+        "cwe": cwe_ids(cwe),
+        "confidence": f.confidence.as_str(),
+        "severity": f.severity.as_str(),
+    });
+    if let Some(t) = &f.triage {
+        // The verdict and who gave it (provider, model, weights hash or endpoint).
+        props["triage"] = serde_json::to_value(t).unwrap_or(Value::Null);
+        if t.suppressed {
+            obj.insert(
+                "suppressions".into(),
+                json!([{
+                    "kind": "external",
+                    "status": "accepted",
+                    "justification": format!(
+                        "AI triage: {} ({}% confidence) by {} ({}, {}): {}",
+                        t.verdict.as_str(), t.confidence, t.provider, t.model, t.identity, t.reasoning
+                    ),
+                }]),
+            );
+        }
+    }
+    obj.insert("properties".into(), props);
     Value::Object(obj)
 }
 
@@ -419,6 +434,8 @@ struct JsonFinding<'a> {
     snippet: &'a str,
     path: Vec<JsonStep<'a>>,
     fingerprint: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    triage: Option<&'a crate::Triage>,
 }
 
 /// Paths are written lossily so that a non-UTF-8 file name cannot fail the whole report.
@@ -486,6 +503,7 @@ pub fn write_json(report: &Report, w: &mut dyn Write) -> io::Result<()> {
                     })
                     .collect(),
                 fingerprint: f.fingerprint(),
+                triage: f.triage.as_ref(),
             })
             .collect(),
         skipped: report
@@ -579,6 +597,23 @@ fn write_finding(
         None => {}
     }
 
+    if let Some(t) = &f.triage {
+        let mut line = format!(
+            "  triage: {} ({}%{}) by {} ({})",
+            t.verdict.as_str(),
+            t.confidence,
+            if t.suppressed { ", suppressed" } else { "" },
+            t.provider,
+            t.model
+        );
+        if let Some(p) = &t.policy {
+            let _ = write!(line, "; {p}");
+        }
+        writeln!(w, "{}", clean(&line))?;
+        if !t.reasoning.is_empty() {
+            writeln!(w, "  {}", clean(&t.reasoning))?;
+        }
+    }
     if opts.show_paths {
         for (i, step) in f.path.iter().enumerate() {
             writeln!(

@@ -170,3 +170,46 @@ fn github_and_scorer_fields_are_present() {
         "src/main/webapp/static/app.min.js: file larger than 1 MiB"
     );
 }
+
+#[test]
+fn triaged_findings_carry_verdict_and_provenance_and_stay_in_the_log() {
+    let mut report = common::sample_report();
+    let triage = |verdict, suppressed| vigil_core::Triage {
+        verdict,
+        confidence: 92,
+        reasoning: "the value is a constant".into(),
+        exploit: String::new(),
+        fix: String::new(),
+        suppressed,
+        policy: None,
+        provider: "local".into(),
+        model: "gemma-3-270m-q4_k_m.gguf".into(),
+        identity: "sha256:a5fd3b62".into(),
+        dissent: Vec::new(),
+    };
+    report.findings[0].triage = Some(triage(vigil_core::Verdict::FalsePositive, true));
+    report.findings[1].triage = Some(triage(vigil_core::Verdict::TruePositive, false));
+    let sarif = to_sarif(&report);
+    let errs = errors(&validator(), &sarif);
+    assert!(errs.is_empty(), "SARIF is invalid:\n{}", errs.join("\n"));
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), report.findings.len(), "nothing dropped");
+    let first = &results[0];
+    assert_eq!(first["suppressions"][0]["kind"], "external");
+    assert!(
+        first["suppressions"][0]["justification"]
+            .as_str()
+            .unwrap()
+            .contains("sha256:a5fd3b62")
+    );
+    assert_eq!(first["properties"]["triage"]["verdict"], "false_positive");
+    assert_eq!(
+        first["properties"]["triage"]["model"],
+        "gemma-3-270m-q4_k_m.gguf"
+    );
+    assert!(results[1].get("suppressions").is_none());
+    assert_eq!(
+        results[1]["properties"]["triage"]["verdict"],
+        "true_positive"
+    );
+}

@@ -2338,6 +2338,7 @@ impl<'p> Engine<'p> {
             location: loc(file, span),
             path,
             snippet,
+            triage: None,
         });
     }
 }

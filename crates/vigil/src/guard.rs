@@ -72,6 +72,21 @@ pub struct GuardArgs {
     /// Colour: auto (on a terminal), always, never.
     #[arg(long, default_value = "auto")]
     color: String,
+    /// Group the alerts into incidents (host, user, time window) and have a model
+    /// summarise each, with the playbooks it recommends (needs --model or --config;
+    /// files, not streams). Nothing the model says is executed.
+    #[arg(long)]
+    triage: bool,
+    /// Triage: alerts of one host and user further apart than this many minutes start a
+    /// new incident.
+    #[arg(long, default_value_t = 30)]
+    incident_window: u32,
+    /// Triage: write the incidents here as JSON lines (default: a readable list on
+    /// standard error).
+    #[arg(long, value_name = "FILE")]
+    incidents: Option<PathBuf>,
+    #[command(flatten)]
+    models: crate::models::ModelArgs,
 }
 
 pub fn run(args: GuardArgs) -> Result<ExitCode> {
@@ -97,10 +112,22 @@ pub fn run(args: GuardArgs) -> Result<ExitCode> {
     }
 
     let filter = Filter::new(&args);
+    let streaming = args.inputs.iter().any(|p| p.as_os_str() == "-") || args.follow;
+    if args.triage && streaming {
+        anyhow::bail!("--triage reads files: it groups a whole run's alerts into incidents");
+    }
+    // Made before the scan, so that a config mistake shows at once.
+    let router = if args.triage {
+        Some(args.models.router()?)
+    } else {
+        None
+    };
+    let mut playbook_names = Vec::new();
     let responder = if args.playbooks.is_empty() {
         None
     } else {
         let pbs = vigil_respond::load_playbooks(&args.playbooks)?;
+        playbook_names = pbs.iter().map(|p| p.name.clone()).collect();
         Some(vigil_respond::Responder::new(
             pbs,
             vigil_respond::ResponderOptions {
@@ -125,7 +152,6 @@ pub fn run(args: GuardArgs) -> Result<ExitCode> {
     let mut view = View::new(args.format, color);
 
     let started = Instant::now();
-    let streaming = args.inputs.iter().any(|p| p.as_os_str() == "-") || args.follow;
     let mut totals = Totals::default();
     let mut io = IoCounts::default();
     let mut correlator = rules.correlations().correlator();
@@ -191,6 +217,18 @@ pub fn run(args: GuardArgs) -> Result<ExitCode> {
             respond(responder.as_ref(), a)?;
             view.row(&mut out, a)?;
             totals.add(a);
+        }
+        if let Some(router) = &router {
+            let incidents =
+                vigil_triage::guard::group(&alerts, i64::from(args.incident_window) * 60);
+            let triaged = vigil_triage::guard::triage_incidents(
+                incidents,
+                &alerts,
+                router,
+                "triage",
+                &playbook_names,
+            );
+            write_incidents(&triaged, args.incidents.as_deref())?;
         }
     }
     out.flush()?;
@@ -666,4 +704,72 @@ fn clean(s: &str) -> String {
             }
         })
         .collect()
+}
+
+/// The incidents of `--triage`: JSON lines to a file, or a readable list on standard error.
+fn write_incidents(
+    triaged: &[vigil_triage::guard::IncidentTriage],
+    path: Option<&Path>,
+) -> Result<()> {
+    if let Some(path) = path {
+        let mut w = std::io::BufWriter::new(
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot write {}", path.display()))?,
+        );
+        for t in triaged {
+            serde_json::to_writer(&mut w, t)?;
+            w.write_all(b"\n")?;
+        }
+        w.flush()?;
+        eprintln!(
+            "vigil: {} incident(s) written to {}",
+            triaged.len(),
+            path.display()
+        );
+        return Ok(());
+    }
+    let mut e = std::io::stderr().lock();
+    writeln!(e, "\n{} incident(s):", triaged.len())?;
+    for t in triaged {
+        let i = &t.incident;
+        writeln!(
+            e,
+            "- {} ({} alerts, highest {}, {} to {})",
+            i.id,
+            i.alerts.len(),
+            i.highest.map_or("-", |l| l.as_str()),
+            i.first.as_deref().unwrap_or("?"),
+            i.last.as_deref().unwrap_or("?")
+        )?;
+        if let Some(err) = &t.error {
+            writeln!(e, "  no summary: {}", clean(err))?;
+        } else {
+            writeln!(
+                e,
+                "  {} [{}] by {} ({})",
+                clean(&t.summary),
+                t.severity,
+                t.provider,
+                t.model
+            )?;
+            if !t.attack_story.is_empty() {
+                writeln!(e, "  story: {}", clean(&t.attack_story))?;
+            }
+            if !t.recommended_playbooks.is_empty() {
+                writeln!(
+                    e,
+                    "  recommended playbooks (not run): {}",
+                    t.recommended_playbooks.join(", ")
+                )?;
+            }
+        }
+        if !i.steering.is_empty() {
+            writeln!(
+                e,
+                "  text addressed to an AI reviewer in: {}",
+                i.steering.join(", ")
+            )?;
+        }
+    }
+    Ok(())
 }

@@ -10,7 +10,9 @@ use std::time::Instant;
 use vigil_core::{Report, Severity, report};
 use vigil_hunt::rules::RuleSet;
 
+mod eval_triage;
 mod guard;
+mod models;
 
 #[derive(Parser)]
 #[command(
@@ -37,6 +39,11 @@ enum Command {
         #[arg(long)]
         rules: Option<PathBuf>,
     },
+    /// The model layer: list, probe and benchmark providers; summarise the audit log.
+    #[command(subcommand)]
+    Models(models::ModelsCommand),
+    /// Serve the configured models over an OpenAI-compatible HTTP API on loopback.
+    Serve(models::ServeArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -81,6 +88,15 @@ struct HuntArgs {
     /// Colour: auto (on a terminal), always, never.
     #[arg(long, default_value = "auto")]
     color: String,
+    /// Ask a model to confirm or reject each finding (needs --model or --config).
+    #[arg(long)]
+    triage: bool,
+    /// Triage: a false-positive verdict at or above this confidence (0-100) marks the
+    /// finding suppressed (it stays in every output).
+    #[arg(long, default_value_t = 80)]
+    suppress_at: u8,
+    #[command(flatten)]
+    models: models::ModelArgs,
 }
 
 #[derive(Subcommand)]
@@ -98,10 +114,13 @@ enum EvalCommand {
         #[arg(long)]
         misses: bool,
     },
+    /// Hunt with and without AI triage on a labelled corpus: scores, false positives
+    /// removed, true positives lost, tokens, time per finding, run-to-run agreement.
+    Triage(eval_triage::EvalTriageArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-enum EvalFormat {
+pub(crate) enum EvalFormat {
     Text,
     Json,
 }
@@ -125,7 +144,10 @@ fn main() -> ExitCode {
             format,
             misses,
         }) => eval_owasp(&expected, &results, format, misses),
+        Command::Eval(EvalCommand::Triage(args)) => eval_triage::run(args),
         Command::Rules { rules } => list_rules(rules),
+        Command::Models(cmd) => models::models(cmd),
+        Command::Serve(args) => models::serve(args),
     };
     match result {
         Ok(code) => code,
@@ -171,8 +193,22 @@ fn hunt(args: HuntArgs) -> Result<ExitCode> {
         exclude: args.exclude.clone(),
     };
     let started = Instant::now();
-    let (report, stats) = run_scan(&args.paths, &rules, &opts)?;
+    let (mut report, stats) = run_scan(&args.paths, &rules, &opts)?;
     let elapsed = started.elapsed();
+    let triage = if args.triage {
+        let router = args.models.router()?;
+        let t = vigil_triage::triage_report(
+            &mut report,
+            &router,
+            &vigil_triage::HuntTriageOptions {
+                suppress_at: args.suppress_at,
+                ..Default::default()
+            },
+        );
+        Some((t, router.budget()))
+    } else {
+        None
+    };
 
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let color = match args.color.as_str() {
@@ -211,6 +247,30 @@ fn hunt(args: HuntArgs) -> Result<ExitCode> {
             "vigil: {} file(s) skipped or partly analysed; the report lists them with reasons",
             report.skipped.len()
         );
+    }
+    if let Some((t, budget)) = &triage {
+        eprintln!(
+            "triage: {} of {} findings: {} true positive, {} false positive ({} suppressed), {} uncertain; {} unparsable answers, {} failed, {} over budget; {} lines of reviewer-steering text reported; {} tokens in, {} out, {:.1}s",
+            t.triaged,
+            t.findings,
+            t.true_positive,
+            t.false_positive,
+            t.suppressed,
+            t.uncertain,
+            t.unparsable,
+            t.failed,
+            t.over_budget,
+            t.steering,
+            t.tokens_in,
+            t.tokens_out,
+            t.seconds
+        );
+        if budget.exhausted() {
+            eprintln!(
+                "vigil: the model budget was spent; {} finding(s) were not triaged and are reported as found",
+                t.over_budget
+            );
+        }
     }
     if args.stats {
         print_stats(&report, &stats, elapsed);
@@ -274,8 +334,13 @@ fn print_stats(report: &Report, stats: &vigil_hunt::ScanStats, elapsed: std::tim
     );
 }
 
+/// 1 when a finding is left that triage did not suppress.
 fn exit_for(report: &Report) -> ExitCode {
-    if report.findings.is_empty() {
+    if report
+        .findings
+        .iter()
+        .all(|f| f.triage.as_ref().is_some_and(|t| t.suppressed))
+    {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

@@ -63,6 +63,7 @@ pub fn sample_report() -> Report {
                 },
             ],
             snippet: "ResultSet rs = stmt.executeQuery(sql);".into(),
+            triage: None,
         },
         Finding {
             rule_id: "java.weak-hash".into(),
@@ -73,6 +74,7 @@ pub fn sample_report() -> Report {
             location: at("src/main/java/org/example/Hashing.java", 17, 28, 59),
             path: vec![],
             snippet: "MessageDigest md = MessageDigest.getInstance(\"MD5\");".into(),
+            triage: None,
         },
         Finding {
             rule_id: "java.weak-hash".into(),
@@ -88,6 +90,7 @@ pub fn sample_report() -> Report {
             ),
             path: vec![],
             snippet: "byte[] d = MessageDigest.getInstance(\"SHA1\").digest(b);".into(),
+            triage: None,
         },
     ];
     Report {
