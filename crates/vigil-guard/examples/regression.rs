@@ -346,7 +346,7 @@ fn guess_reason(rules: &RuleSet, case: &Case, events: &[Event]) -> String {
     let mapping = WindowsMapping::builtin();
     let ls = |e: &Event| {
         mapping
-            .event_logsources(&e.fields)
+            .event_logsources(&e.fields.to_value())
             .iter()
             .map(|l| {
                 format!(
@@ -361,7 +361,8 @@ fn guess_reason(rules: &RuleSet, case: &Case, events: &[Event]) -> String {
     // The bare detection, without routing: does it match?
     if let Ok(bare) = compile_rule(rule)
         && events.iter().any(|e| {
-            vigil_guard::rsigma_eval::evaluate_rule(&bare, &JsonEvent::borrow(&e.fields)).is_some()
+            vigil_guard::rsigma_eval::evaluate_rule(&bare, &JsonEvent::owned(e.fields.to_value()))
+                .is_some()
         })
     {
         return format!(
@@ -382,7 +383,7 @@ fn guess_reason(rules: &RuleSet, case: &Case, events: &[Event]) -> String {
     let missing: Vec<&str> = fields
         .names()
         .filter(|f| !f.is_empty())
-        .filter(|f| events.iter().all(|e| e.fields.get(*f).is_none()))
+        .filter(|f| events.iter().all(|e| e.fields.get(f).is_none()))
         .collect();
     if !missing.is_empty() {
         return format!(

@@ -6,11 +6,18 @@
 //! `Data` for the unnamed `<Data>` values of classic (Application, PowerShell classic) events.
 //! The `evtx` crate's JSON nests all of these under `Event.System` / `Event.EventData`, so
 //! [`flatten_evtx`] lifts them up. Other JSON is flattened with dotted keys.
+//!
+//! The flat map is a [`Fields`]: the same map as a JSON object ([`Fields::to_value`]),
+//! stored for cheap building and lookups, and read by rsigma through its `Event` trait.
 
+use std::borrow::Cow;
+use std::hash::BuildHasher;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
-use serde_json::{Map, Value};
+use rsigma_eval::{Event as RsigmaEvent, EventValue, JsonEvent};
+use rsigma_parser::fieldpath::{first_unescaped, unescape_brackets};
+use serde_json::{Map, Number, Value};
 
 use crate::mapping::WindowsMapping;
 
@@ -24,8 +31,9 @@ pub struct Event {
     pub record: u64,
     /// Event time as written in the record (`TimeCreated_SystemTime` for Windows events).
     pub time: Option<String>,
-    /// The flat field map rules are matched against; always a JSON object.
-    pub fields: Value,
+    /// The flat field map rules are matched against ([`Fields::to_value`] gives it as a
+    /// JSON object).
+    pub fields: Fields,
     /// The Sigma `product` the record belongs to, when its shape tells (`windows` for EVTX
     /// records and events with a `Channel`). Rules of other products are not evaluated on
     /// it; a rule such as `not selection` would otherwise fire on every foreign event.
@@ -36,9 +44,9 @@ impl Event {
     /// Build an event from a record in any supported JSON shape (see [`flatten`]).
     pub fn from_json(source: Arc<PathBuf>, record: u64, value: Value) -> Self {
         let windows = is_evtx_shape(&value);
-        let fields = flatten(value);
+        let fields = flatten_fields(value, WindowsMapping::builtin());
         let time = event_time(&fields);
-        let product = (windows || fields.get("Channel").is_some()).then_some("windows");
+        let product = (windows || fields.contains_key("Channel")).then_some("windows");
         Event {
             source,
             record,
@@ -76,7 +84,7 @@ impl Event {
     }
 
     /// The value of a top-level field of the flat map.
-    pub fn get(&self, name: &str) -> Option<&Value> {
+    pub fn get(&self, name: &str) -> Option<FieldRef<'_>> {
         self.fields.get(name)
     }
 }
@@ -97,10 +105,10 @@ const TIME_FIELDS: &[&str] = &[
     "EventTime",
 ];
 
-fn event_time(fields: &Value) -> Option<String> {
-    TIME_FIELDS.iter().find_map(|name| match fields.get(*name) {
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(Value::Number(n)) => Some(n.to_string()),
+fn event_time(fields: &Fields) -> Option<String> {
+    TIME_FIELDS.iter().find_map(|name| match fields.get(name) {
+        Some(FieldRef::Str(s)) => Some(s.to_string()),
+        Some(FieldRef::Number(n)) => Some(n.to_string()),
         _ => None,
     })
 }
@@ -118,12 +126,17 @@ pub fn flatten(value: Value) -> Value {
 
 /// [`flatten`] with an explicit Windows mapping (for its event-side field aliases).
 pub fn flatten_with(value: Value, mapping: &WindowsMapping) -> Value {
+    flatten_fields(value, mapping).to_value()
+}
+
+/// [`flatten_with`], as the [`Fields`] an event holds.
+pub fn flatten_fields(value: Value, mapping: &WindowsMapping) -> Fields {
     let mut map = match value {
         Value::Object(map) => map,
         other => {
-            let mut m = Map::new();
-            m.insert("value".to_string(), other);
-            return Value::Object(m);
+            let mut f = Fields::with_capacity(1, 0);
+            f.insert("value", other);
+            return f;
         }
     };
     let evtx_root = match map.remove("Event") {
@@ -137,34 +150,32 @@ pub fn flatten_with(value: Value, mapping: &WindowsMapping) -> Value {
     if let Some(inner) = evtx_root {
         let mut flat = flatten_evtx(inner);
         mapping.apply_aliases(&mut flat);
-        return Value::Object(flat);
+        return flat;
     }
     if map.contains_key("System") && map.get("System").is_some_and(Value::is_object) {
         let mut flat = flatten_evtx(map);
         mapping.apply_aliases(&mut flat);
-        return Value::Object(flat);
+        return flat;
     }
-    let mut flat = Map::with_capacity(map.len());
+    let mut flat = Fields::with_capacity(map.len(), 0);
     for (k, v) in map {
         flatten_dotted(&k, v, &mut flat, 0);
     }
     mapping.apply_aliases(&mut flat);
-    Value::Object(flat)
+    flat
 }
 
 /// Nesting depth past which generic JSON is kept as it is (an attacker can nest deeply).
 const MAX_DEPTH: usize = 32;
 
-fn flatten_dotted(prefix: &str, value: Value, out: &mut Map<String, Value>, depth: usize) {
+fn flatten_dotted(prefix: &str, value: Value, out: &mut Fields, depth: usize) {
     match value {
         Value::Object(inner) if depth < MAX_DEPTH && !inner.is_empty() => {
             for (k, v) in inner {
                 flatten_dotted(&format!("{prefix}.{k}"), v, out, depth + 1);
             }
         }
-        other => {
-            out.insert(prefix.to_string(), other);
-        }
+        other => out.insert(prefix, other),
     }
 }
 
@@ -182,8 +193,8 @@ fn flatten_dotted(prefix: &str, value: Value, out: &mut Map<String, Value>, dept
 ///
 /// A field never overwrites one already taken from `System`; the later one is kept as
 /// `EventData.Name` / `UserData.Name` instead.
-pub fn flatten_evtx(mut event: Map<String, Value>) -> Map<String, Value> {
-    let mut out = Map::with_capacity(48);
+pub fn flatten_evtx(mut event: Map<String, Value>) -> Fields {
+    let mut out = Fields::with_capacity(48, 1024);
     if let Some(Value::Object(system)) = event.remove("System") {
         flatten_system(system, &mut out);
     }
@@ -203,7 +214,7 @@ pub fn flatten_evtx(mut event: Map<String, Value>) -> Map<String, Value> {
     out
 }
 
-fn flatten_user_data(user: Map<String, Value>, out: &mut Map<String, Value>) {
+fn flatten_user_data(user: Map<String, Value>, out: &mut Fields) {
     for (wrapper, inner) in user {
         if wrapper == "#attributes" {
             continue;
@@ -214,84 +225,95 @@ fn flatten_user_data(user: Map<String, Value>, out: &mut Map<String, Value>) {
                     if k == "#attributes" {
                         continue;
                     }
-                    insert_data_field("UserData", k, v, out);
+                    let v = out.slot(v);
+                    insert_data_field("UserData", &k, v, out);
                 }
             }
-            other => insert_data_field("UserData", wrapper, other, out),
+            other => {
+                let v = out.slot(other);
+                insert_data_field("UserData", &wrapper, v, out);
+            }
         }
     }
 }
 
-fn flatten_system(system: Map<String, Value>, out: &mut Map<String, Value>) {
+fn flatten_system(system: Map<String, Value>, out: &mut Fields) {
     for (name, value) in system {
-        system_entry(name, value, out);
+        let value = out.slot(value);
+        system_entry(&name, value, out);
     }
     normalize_event_id(out);
 }
 
+/// Insert `{name}_{attr}` for every non-null entry of an attribute object.
+fn insert_attributes(name: &str, attrs: Map<String, Value>, out: &mut Fields) {
+    for (attr, v) in attrs {
+        if !v.is_null() {
+            let v = out.slot(v);
+            out.insert_joined(name, '_', &attr, v);
+        }
+    }
+}
+
 /// One entry of `System` (see [`flatten_evtx`]).
-fn system_entry(name: String, value: Value, out: &mut Map<String, Value>) {
+fn system_entry(name: &str, value: Slot, out: &mut Fields) {
     if let Some(base) = name.strip_suffix("_attributes") {
         // separate_json_attributes shape: {"Provider_attributes": {"Name": ..}}
-        if let Value::Object(attrs) = value {
-            for (attr, v) in attrs {
-                if !v.is_null() {
-                    out.insert(format!("{base}_{attr}"), v);
-                }
-            }
+        if let Slot::Nested(value) = value
+            && let Value::Object(attrs) = *value
+        {
+            insert_attributes(base, attrs, out);
         }
         return;
     }
     match value {
-        Value::Null => {}
-        Value::Object(mut inner) => {
+        Slot::Null => {}
+        Slot::Nested(nested) if nested.is_object() => {
+            let Value::Object(mut inner) = *nested else {
+                return;
+            };
             if let Some(Value::Object(attrs)) = inner.remove("#attributes") {
-                for (attr, v) in attrs {
-                    if !v.is_null() {
-                        out.insert(format!("{name}_{attr}"), v);
-                    }
-                }
+                insert_attributes(name, attrs, out);
             }
             if let Some(text) = inner.remove("#text") {
-                out.insert(name.clone(), text);
+                let text = out.slot(text);
+                out.insert_slot(name, text);
             }
-            for (k, v) in inner {
-                if !v.is_null() {
-                    out.insert(format!("{name}_{k}"), v);
-                }
-            }
+            insert_attributes(name, inner, out);
         }
-        other => {
-            out.insert(name, other);
-        }
+        other => out.insert_slot(name, other),
     }
 }
 
 /// Windows writes EventID as a number; a JSON export may carry it as a string.
-fn normalize_event_id(out: &mut Map<String, Value>) {
-    if let Some(Value::String(s)) = out.get("EventID")
+fn normalize_event_id(out: &mut Fields) {
+    if let Some(FieldRef::Str(s)) = out.get("EventID")
         && let Ok(n) = s.trim().parse::<u64>()
     {
-        out.insert("EventID".to_string(), Value::from(n));
+        out.insert_slot("EventID", Slot::Number(n.into()));
     }
 }
 
-fn flatten_event_data(container: &str, data: Value, out: &mut Map<String, Value>) {
+fn flatten_event_data(container: &str, data: Value, out: &mut Fields) {
     match data {
         Value::Object(fields) => {
             for (k, v) in fields {
-                event_data_entry(container, k, v, out);
+                let v = out.slot(v);
+                event_data_entry(container, &k, v, out);
             }
         }
         Value::Null => {}
         // <EventData>text</EventData> or a bare list of values.
-        other => insert_unnamed_data(container, other, out),
+        other => {
+            let v = out.slot(other);
+            insert_unnamed_data(container, v, out);
+        }
     }
 }
 
 /// One entry of `EventData` (see [`flatten_evtx`]).
-fn event_data_entry(container: &str, name: String, value: Value, out: &mut Map<String, Value>) {
-    match name.as_str() {
+fn event_data_entry(container: &str, name: &str, value: Slot, out: &mut Fields) {
+    match name {
         "#attributes" => {}
         "Data" | "#text" => insert_unnamed_data(container, value, out),
         _ => insert_data_field(container, name, value, out),
@@ -299,32 +321,45 @@ fn event_data_entry(container: &str, name: String, value: Value, out: &mut Map<S
 }
 
 /// Unnamed `<Data>` values: `{"#text": [..]}`, `{"#text": ".."}`, a list or a string.
-fn insert_unnamed_data(container: &str, value: Value, out: &mut Map<String, Value>) {
+fn insert_unnamed_data(container: &str, value: Slot, out: &mut Fields) {
     let value = match value {
-        Value::Object(mut inner) => match inner.remove("#text") {
-            Some(text) => text,
-            None => Value::Object(inner),
-        },
-        other => other,
-    };
-    if value.is_null() {
-        return;
-    }
-    insert_data_field(container, "Data".to_string(), value, out);
-}
-
-fn insert_data_field(container: &str, name: String, value: Value, out: &mut Map<String, Value>) {
-    // A named value that itself carries attributes: {"#attributes": .., "#text": v}.
-    let value = match value {
-        Value::Object(mut inner) if inner.contains_key("#text") => {
-            inner.remove("#text").unwrap_or(Value::Null)
+        Slot::Nested(nested) if nested.is_object() => {
+            let Value::Object(mut inner) = *nested else {
+                return;
+            };
+            match inner.remove("#text") {
+                Some(text) => out.slot(text),
+                None => Slot::Nested(Box::new(Value::Object(inner))),
+            }
         }
         other => other,
     };
-    if out.contains_key(&name) {
-        out.insert(format!("{container}.{name}"), value);
+    if matches!(value, Slot::Null) {
+        return;
+    }
+    insert_data_field(container, "Data", value, out);
+}
+
+fn insert_data_field(container: &str, name: &str, value: Slot, out: &mut Fields) {
+    // A named value that itself carries attributes: {"#attributes": .., "#text": v}.
+    let value = match value {
+        Slot::Nested(nested)
+            if nested
+                .as_object()
+                .is_some_and(|inner| inner.contains_key("#text")) =>
+        {
+            let Value::Object(mut inner) = *nested else {
+                return;
+            };
+            let text = inner.remove("#text").unwrap_or(Value::Null);
+            out.slot(text)
+        }
+        other => other,
+    };
+    if out.contains_key(name) {
+        out.insert_joined(container, '.', name, value);
     } else {
-        out.insert(name, value);
+        out.insert_slot(name, value);
     }
 }
 
@@ -336,11 +371,15 @@ fn insert_data_field(container: &str, name: String, value: Value, out: &mut Map<
 mod fast {
     use std::fmt;
 
+    use serde::Deserialize as _;
     use serde::Deserializer as _;
-    use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
-    use serde_json::{Map, Value};
+    use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
+    use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+    use serde_json::{Number, Value};
 
-    use super::{event_data_entry, flatten_user_data, normalize_event_id, system_entry};
+    use super::{
+        Fields, Slot, event_data_entry, flatten_user_data, normalize_event_id, system_entry,
+    };
     use crate::mapping::WindowsMapping;
 
     /// Sections past this many entries take the general path (the duplicate check is
@@ -348,13 +387,17 @@ mod fast {
     const MAX_SECTION_ENTRIES: usize = 256;
 
     /// The flat field map of an `{"Event": {"System": ..}}` record, or `None`.
-    pub(super) fn flatten_evtx_json(json: &[u8], mapping: &WindowsMapping) -> Option<Value> {
-        let mut de = serde_json::Deserializer::from_slice(json);
-        let mut out = Map::with_capacity(48);
+    pub(super) fn flatten_evtx_json(json: &[u8], mapping: &WindowsMapping) -> Option<Fields> {
+        // One check of the whole text is cheaper than one per string; text that is not
+        // UTF-8 is not JSON, and the general path reports it.
+        let text = std::str::from_utf8(json).ok()?;
+        let mut de = serde_json::Deserializer::from_str(text);
+        // Names and strings, unescaped, are never longer than the text.
+        let mut out = Fields::with_capacity(48, json.len().min(1 << 16));
         de.deserialize_map(Record { out: &mut out }).ok()?;
         de.end().ok()?;
         mapping.apply_aliases(&mut out);
-        Some(Value::Object(out))
+        Some(out)
     }
 
     fn give_up<E: de::Error>() -> E {
@@ -376,7 +419,7 @@ mod fast {
 
     /// The top level: exactly one key, `Event`.
     struct Record<'a> {
-        out: &'a mut Map<String, Value>,
+        out: &'a mut Fields,
     }
 
     impl<'de> Visitor<'de> for Record<'_> {
@@ -399,7 +442,7 @@ mod fast {
     }
 
     struct EventSeed<'a> {
-        out: &'a mut Map<String, Value>,
+        out: &'a mut Fields,
     }
 
     impl<'de> DeserializeSeed<'de> for EventSeed<'_> {
@@ -477,7 +520,7 @@ mod fast {
 
     /// `System` or `EventData`, entry by entry.
     struct Section<'a> {
-        out: &'a mut Map<String, Value>,
+        out: &'a mut Fields,
         kind: SectionKind,
     }
 
@@ -508,15 +551,752 @@ mod fast {
             let mut seen = Seen(Vec::with_capacity(32));
             while let Some(key) = map.next_key::<&'de str>()? {
                 seen.add(key)?;
-                let value: Value = map.next_value()?;
+                if matches!(self.kind, SectionKind::System) && !key.ends_with("_attributes") {
+                    map.next_value_seed(SystemValue {
+                        name: key,
+                        out: &mut *self.out,
+                    })?;
+                    continue;
+                }
+                let value = map.next_value_seed(SlotSeed {
+                    out: &mut *self.out,
+                })?;
                 match self.kind {
-                    SectionKind::System => system_entry(key.to_string(), value, self.out),
-                    SectionKind::EventData => {
-                        event_data_entry("EventData", key.to_string(), value, self.out)
-                    }
+                    SectionKind::System => system_entry(key, value, self.out),
+                    SectionKind::EventData => event_data_entry("EventData", key, value, self.out),
                 }
             }
             Ok(())
+        }
+    }
+
+    /// The value of a `System` entry, as `system_entry` takes it: an element with
+    /// attributes (`{"#attributes": {..}, "#text": ..}`, each part optional, in that
+    /// order) is read as it streams by; any other object takes the general path.
+    struct SystemValue<'a, 'de> {
+        name: &'de str,
+        out: &'a mut Fields,
+    }
+
+    impl<'de> DeserializeSeed<'de> for SystemValue<'_, 'de> {
+        type Value = ();
+
+        fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    impl<'de> SystemValue<'_, 'de> {
+        fn scalar(self, slot: Slot) {
+            system_entry(self.name, slot, self.out);
+        }
+    }
+
+    impl<'de> Visitor<'de> for SystemValue<'_, 'de> {
+        type Value = ();
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a System entry")
+        }
+
+        fn visit_bool<E: de::Error>(self, b: bool) -> Result<(), E> {
+            self.scalar(Slot::Bool(b));
+            Ok(())
+        }
+
+        fn visit_i64<E: de::Error>(self, n: i64) -> Result<(), E> {
+            self.scalar(Slot::Number(n.into()));
+            Ok(())
+        }
+
+        fn visit_u64<E: de::Error>(self, n: u64) -> Result<(), E> {
+            self.scalar(Slot::Number(n.into()));
+            Ok(())
+        }
+
+        fn visit_f64<E: de::Error>(self, n: f64) -> Result<(), E> {
+            self.scalar(Number::from_f64(n).map_or(Slot::Null, Slot::Number));
+            Ok(())
+        }
+
+        fn visit_str<E: de::Error>(self, s: &str) -> Result<(), E> {
+            let slot = Slot::Str(self.out.push_text(s));
+            self.scalar(slot);
+            Ok(())
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+            Ok(())
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
+            let v = Value::deserialize(SeqAccessDeserializer::new(seq))?;
+            self.scalar(Slot::Nested(Box::new(v)));
+            Ok(())
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            // 0: nothing yet, 1: after `#attributes`, 2: after `#text`.
+            let mut state = 0;
+            while let Some(key) = map.next_key::<&'de str>()? {
+                match key {
+                    "#attributes" if state == 0 => {
+                        map.next_value_seed(Attributes {
+                            name: self.name,
+                            out: &mut *self.out,
+                        })?;
+                        state = 1;
+                    }
+                    "#text" if state < 2 => {
+                        let text = map.next_value_seed(SlotSeed {
+                            out: &mut *self.out,
+                        })?;
+                        self.out.insert_slot(self.name, text);
+                        state = 2;
+                    }
+                    _ => return Err(give_up()),
+                }
+            }
+            Ok(())
+        }
+    }
+
+    /// The `#attributes` object of a `System` element: `{name}_{attr}` for every
+    /// attribute that is not null.
+    struct Attributes<'a, 'de> {
+        name: &'de str,
+        out: &'a mut Fields,
+    }
+
+    impl<'de> DeserializeSeed<'de> for Attributes<'_, 'de> {
+        type Value = ();
+
+        fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Attributes<'_, 'de> {
+        type Value = ();
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("an attribute object")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            let mut seen = Seen(Vec::with_capacity(4));
+            while let Some(attr) = map.next_key::<&'de str>()? {
+                seen.add(attr)?;
+                let value = map.next_value_seed(SlotSeed {
+                    out: &mut *self.out,
+                })?;
+                if !matches!(value, Slot::Null) {
+                    self.out.insert_joined(self.name, '_', attr, value);
+                }
+            }
+            Ok(())
+        }
+    }
+
+    /// One value, as `Value` would parse it: strings straight into the map's text,
+    /// arrays and objects as `Value`s.
+    struct SlotSeed<'a> {
+        out: &'a mut Fields,
+    }
+
+    impl<'de> DeserializeSeed<'de> for SlotSeed<'_> {
+        type Value = Slot;
+
+        fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Slot, D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for SlotSeed<'_> {
+        type Value = Slot;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("any JSON value")
+        }
+
+        fn visit_bool<E: de::Error>(self, b: bool) -> Result<Slot, E> {
+            Ok(Slot::Bool(b))
+        }
+
+        fn visit_i64<E: de::Error>(self, n: i64) -> Result<Slot, E> {
+            Ok(Slot::Number(n.into()))
+        }
+
+        fn visit_u64<E: de::Error>(self, n: u64) -> Result<Slot, E> {
+            Ok(Slot::Number(n.into()))
+        }
+
+        fn visit_f64<E: de::Error>(self, n: f64) -> Result<Slot, E> {
+            Ok(Number::from_f64(n).map_or(Slot::Null, Slot::Number))
+        }
+
+        fn visit_str<E: de::Error>(self, s: &str) -> Result<Slot, E> {
+            Ok(Slot::Str(self.out.push_text(s)))
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<Slot, E> {
+            Ok(Slot::Null)
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Slot, A::Error> {
+            let v = Value::deserialize(SeqAccessDeserializer::new(seq))?;
+            Ok(Slot::Nested(Box::new(v)))
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Slot, A::Error> {
+            let v = Value::deserialize(MapAccessDeserializer::new(map))?;
+            Ok(Slot::Nested(Box::new(v)))
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The flat field map
+// ---------------------------------------------------------------------------------------
+
+/// The hasher of field names: one random seed per process (field names come from the
+/// input, so a fixed seed would let a crafted record collide them all).
+static KEY_HASH: LazyLock<foldhash::fast::RandomState> = LazyLock::new(Default::default);
+
+fn key_hash(key: &str) -> u64 {
+    KEY_HASH.hash_one(key)
+}
+
+/// A range of [`Fields::text`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Span {
+    start: usize,
+    end: usize,
+}
+
+/// A stored value: scalars inline (strings in the map's text), arrays and objects as the
+/// JSON values they are.
+#[derive(Debug, Clone)]
+enum Slot {
+    Null,
+    Bool(bool),
+    Number(Number),
+    Str(Span),
+    Nested(Box<Value>),
+}
+
+#[derive(Debug, Clone)]
+struct Entry {
+    hash: u64,
+    key: Span,
+    value: Slot,
+}
+
+/// One value of a [`Fields`] map, borrowed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FieldRef<'a> {
+    Null,
+    Bool(bool),
+    Number(&'a Number),
+    Str(&'a str),
+    /// An array or an object.
+    Nested(&'a Value),
+}
+
+impl<'a> FieldRef<'a> {
+    /// The string, when the value is one.
+    pub fn as_str(self) -> Option<&'a str> {
+        match self {
+            FieldRef::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The number as a `u64`, when the value is a number that is one (as
+    /// [`Value::as_u64`]).
+    pub fn as_u64(self) -> Option<u64> {
+        match self {
+            FieldRef::Number(n) => n.as_u64(),
+            _ => None,
+        }
+    }
+
+    pub fn is_string(self) -> bool {
+        matches!(self, FieldRef::Str(_))
+    }
+
+    /// The value as JSON.
+    pub fn to_value(self) -> Value {
+        match self {
+            FieldRef::Null => Value::Null,
+            FieldRef::Bool(b) => Value::Bool(b),
+            FieldRef::Number(n) => Value::Number(n.clone()),
+            FieldRef::Str(s) => Value::String(s.to_string()),
+            FieldRef::Nested(v) => v.clone(),
+        }
+    }
+
+    /// As rsigma reads a JSON value (`EventValue::from(&Value)`).
+    fn event_value(self) -> EventValue<'a> {
+        match self {
+            FieldRef::Null => EventValue::Null,
+            FieldRef::Bool(b) => EventValue::Bool(b),
+            FieldRef::Number(n) => match n.as_i64() {
+                Some(i) => EventValue::Int(i),
+                None => EventValue::Float(n.as_f64().unwrap_or(f64::NAN)),
+            },
+            FieldRef::Str(s) => EventValue::Str(Cow::Borrowed(s)),
+            FieldRef::Nested(v) => EventValue::from(v),
+        }
+    }
+}
+
+impl PartialEq<Value> for FieldRef<'_> {
+    fn eq(&self, other: &Value) -> bool {
+        match (*self, other) {
+            (FieldRef::Null, Value::Null) => true,
+            (FieldRef::Bool(a), Value::Bool(b)) => a == *b,
+            (FieldRef::Number(a), Value::Number(b)) => a == b,
+            (FieldRef::Str(a), Value::String(b)) => a == b,
+            (FieldRef::Nested(a), b) => a == b,
+            _ => false,
+        }
+    }
+}
+
+/// The flat field map of an event: field names in the order they were first inserted
+/// (as `serde_json::Map` with `preserve_order`), each with its value.
+///
+/// Names and string values live in one text buffer, arrays and objects are kept as
+/// JSON values; a small open-addressing table over the names gives lookups without
+/// an allocation per field. It implements [`rsigma_eval::Event`] with the semantics of
+/// `JsonEvent` over the same map as a JSON object ([`Fields::to_value`]).
+#[derive(Clone, Default)]
+pub struct Fields {
+    text: String,
+    entries: Vec<Entry>,
+    /// Entry index + 1 per slot, 0 for empty; a power of two long, at most half full.
+    table: Vec<u32>,
+}
+
+impl Fields {
+    pub fn new() -> Self {
+        Fields::default()
+    }
+
+    /// An empty map with room for `fields` fields and `text` bytes of names and strings.
+    pub fn with_capacity(fields: usize, text: usize) -> Self {
+        let mut f = Fields {
+            text: String::with_capacity(text),
+            entries: Vec::with_capacity(fields),
+            table: Vec::new(),
+        };
+        f.grow_table(fields);
+        f
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    fn span(&self, span: Span) -> &str {
+        &self.text[span.start..span.end]
+    }
+
+    fn push_text(&mut self, s: &str) -> Span {
+        let start = self.text.len();
+        self.text.push_str(s);
+        Span {
+            start,
+            end: self.text.len(),
+        }
+    }
+
+    fn field_ref<'a>(&'a self, slot: &'a Slot) -> FieldRef<'a> {
+        match slot {
+            Slot::Null => FieldRef::Null,
+            Slot::Bool(b) => FieldRef::Bool(*b),
+            Slot::Number(n) => FieldRef::Number(n),
+            Slot::Str(s) => FieldRef::Str(self.span(*s)),
+            Slot::Nested(v) => FieldRef::Nested(v),
+        }
+    }
+
+    /// The index of the entry named `key`.
+    fn find(&self, hash: u64, key: &str) -> Option<usize> {
+        if self.table.is_empty() {
+            return None;
+        }
+        let mask = self.table.len() - 1;
+        let mut i = hash as usize & mask;
+        loop {
+            let slot = self.table[i];
+            if slot == 0 {
+                return None;
+            }
+            let idx = slot as usize - 1;
+            let e = &self.entries[idx];
+            if e.hash == hash && self.span(e.key) == key {
+                return Some(idx);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Make the table hold `fields` entries at most half full.
+    fn grow_table(&mut self, fields: usize) {
+        let want = (fields * 2).next_power_of_two().max(16);
+        if self.table.len() >= want {
+            return;
+        }
+        self.table = vec![0; want];
+        let mask = want - 1;
+        for (idx, e) in self.entries.iter().enumerate() {
+            let mut i = e.hash as usize & mask;
+            while self.table[i] != 0 {
+                i = (i + 1) & mask;
+            }
+            self.table[i] = idx as u32 + 1;
+        }
+    }
+
+    /// Insert the entry whose name was just pushed at the end of the text: a name
+    /// already there keeps its place and takes the new value (as `Map::insert`).
+    fn insert_pushed(&mut self, key: Span, value: Slot) {
+        let hash = key_hash(&self.text[key.start..key.end]);
+        if let Some(idx) = self.find(hash, &self.text[key.start..key.end]) {
+            self.text.truncate(key.start);
+            self.entries[idx].value = value;
+            return;
+        }
+        if (self.entries.len() + 1) * 2 > self.table.len() {
+            self.grow_table(self.entries.len() + 1);
+        }
+        let mask = self.table.len() - 1;
+        let mut i = hash as usize & mask;
+        while self.table[i] != 0 {
+            i = (i + 1) & mask;
+        }
+        self.table[i] = self.entries.len() as u32 + 1;
+        self.entries.push(Entry { hash, key, value });
+    }
+
+    fn insert_slot(&mut self, key: &str, value: Slot) {
+        let key = self.push_text(key);
+        self.insert_pushed(key, value);
+    }
+
+    /// Insert `{a}{sep}{b}` without building the name first.
+    fn insert_joined(&mut self, a: &str, sep: char, b: &str, value: Slot) {
+        let start = self.text.len();
+        self.text.push_str(a);
+        self.text.push(sep);
+        self.text.push_str(b);
+        let key = Span {
+            start,
+            end: self.text.len(),
+        };
+        self.insert_pushed(key, value);
+    }
+
+    /// A value to store: strings move into the text.
+    fn slot(&mut self, value: Value) -> Slot {
+        match value {
+            Value::Null => Slot::Null,
+            Value::Bool(b) => Slot::Bool(b),
+            Value::Number(n) => Slot::Number(n),
+            Value::String(s) => Slot::Str(self.push_text(&s)),
+            nested => Slot::Nested(Box::new(nested)),
+        }
+    }
+
+    /// Insert a field; a name already there keeps its place and takes the new value.
+    pub fn insert(&mut self, key: &str, value: Value) {
+        let slot = self.slot(value);
+        self.insert_slot(key, slot);
+    }
+
+    /// The value of a field.
+    pub fn get(&self, key: &str) -> Option<FieldRef<'_>> {
+        let idx = self.find(key_hash(key), key)?;
+        Some(self.field_ref(&self.entries[idx].value))
+    }
+
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.find(key_hash(key), key).is_some()
+    }
+
+    /// The fields in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, FieldRef<'_>)> {
+        self.entries
+            .iter()
+            .map(|e| (self.span(e.key), self.field_ref(&e.value)))
+    }
+
+    /// The field names in order.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.entries.iter().map(|e| self.span(e.key))
+    }
+
+    /// The map as a JSON object, in order.
+    pub fn to_value(&self) -> Value {
+        let mut map = Map::with_capacity(self.entries.len());
+        for (k, v) in self.iter() {
+            map.insert(k.to_string(), v.to_value());
+        }
+        Value::Object(map)
+    }
+
+    /// A copy of a JSON object's entries, in order.
+    pub fn from_map(map: Map<String, Value>) -> Self {
+        let mut f = Fields::with_capacity(map.len(), 0);
+        for (k, v) in map {
+            f.insert(&k, v);
+        }
+        f
+    }
+}
+
+impl std::fmt::Debug for Fields {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+/// Equal when the same fields hold equal values, in the same order.
+impl PartialEq for Fields {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl serde::Serialize for Fields {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.len()))?;
+        for (k, v) in self.iter() {
+            match v {
+                FieldRef::Null => map.serialize_entry(k, &())?,
+                FieldRef::Bool(b) => map.serialize_entry(k, &b)?,
+                FieldRef::Number(n) => map.serialize_entry(k, n)?,
+                FieldRef::Str(s) => map.serialize_entry(k, s)?,
+                FieldRef::Nested(v) => map.serialize_entry(k, v)?,
+            }
+        }
+        map.end()
+    }
+}
+
+/// Nesting depth of rsigma's walks over a JSON event (`MAX_NESTING_DEPTH` in its
+/// `event/json.rs`): the map itself is the first level.
+const RSIGMA_MAX_DEPTH: usize = 64;
+
+/// `JsonEvent`'s semantics over the map as a JSON object.
+impl RsigmaEvent for Fields {
+    fn get_field(&self, path: &str) -> Option<EventValue<'_>> {
+        if let Some(v) = self.get(path) {
+            return Some(v.event_value());
+        }
+        if !path.contains(['.', '[', '\\']) {
+            return None;
+        }
+        // A nested path: absent unless its first segment names a field (what JsonEvent
+        // checks first); else rsigma's own walk over the object (rare: the flat maps
+        // hold few nested values).
+        if let Some(root) = path_root_key(path)
+            && !self.contains_key(root.as_ref())
+        {
+            return None;
+        }
+        let value = self.to_value();
+        JsonEvent::borrow(&value)
+            .get_field(path)
+            .map(owned_event_value)
+    }
+
+    fn any_string_value(&self, pred: &dyn Fn(&str) -> bool) -> bool {
+        self.iter().any(|(_, v)| match v {
+            FieldRef::Str(s) => pred(s),
+            FieldRef::Nested(v) => any_string_value_json(v, pred, RSIGMA_MAX_DEPTH - 1),
+            _ => false,
+        })
+    }
+
+    fn all_string_values(&self) -> Vec<Cow<'_, str>> {
+        let mut out = Vec::new();
+        for (_, v) in self.iter() {
+            match v {
+                FieldRef::Str(s) => out.push(Cow::Borrowed(s)),
+                FieldRef::Nested(v) => {
+                    collect_string_values_json(v, &mut out, RSIGMA_MAX_DEPTH - 1)
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    fn visit_string_values(&self, visit: &mut dyn FnMut(&str)) {
+        for (_, v) in self.iter() {
+            match v {
+                FieldRef::Str(s) => visit(s),
+                FieldRef::Nested(v) => visit_string_values_json(v, visit, RSIGMA_MAX_DEPTH - 1),
+                _ => {}
+            }
+        }
+    }
+
+    fn to_json(&self) -> Value {
+        self.to_value()
+    }
+
+    fn field_keys(&self) -> Vec<Cow<'_, str>> {
+        let mut out = Vec::new();
+        for (k, v) in self.iter() {
+            match v {
+                FieldRef::Nested(Value::Object(_)) => {
+                    let v = v.to_value();
+                    let mut paths = Vec::new();
+                    collect_field_keys(&v, k, &mut paths, RSIGMA_MAX_DEPTH - 1);
+                    out.extend(paths.into_iter().map(Cow::Owned));
+                }
+                _ => out.push(Cow::Borrowed(k)),
+            }
+        }
+        out
+    }
+
+    fn top_level_keys(&self) -> Option<Vec<Cow<'_, str>>> {
+        Some(self.keys().map(Cow::Borrowed).collect())
+    }
+
+    fn visit_top_level_keys(&self, visit: &mut dyn FnMut(&str)) -> bool {
+        for k in self.keys() {
+            visit(k);
+        }
+        true
+    }
+}
+
+/// An rsigma value that borrows nothing.
+fn owned_event_value(v: EventValue<'_>) -> EventValue<'static> {
+    match v {
+        EventValue::Str(s) => EventValue::Str(Cow::Owned(s.into_owned())),
+        EventValue::Int(i) => EventValue::Int(i),
+        EventValue::Float(f) => EventValue::Float(f),
+        EventValue::Bool(b) => EventValue::Bool(b),
+        EventValue::Null => EventValue::Null,
+        EventValue::Array(items) => {
+            EventValue::Array(items.into_iter().map(owned_event_value).collect())
+        }
+        EventValue::Map(entries) => EventValue::Map(
+            entries
+                .into_iter()
+                .map(|(k, v)| (Cow::Owned(k.into_owned()), owned_event_value(v)))
+                .collect(),
+        ),
+    }
+}
+
+/// rsigma's `path_root_key` (`event/json.rs`): the first object-key segment of a path,
+/// bracket-unescaped; `None` for a path that opens with `.` or `[`.
+fn path_root_key(path: &str) -> Option<Cow<'_, str>> {
+    let segment = match first_unescaped(path, b'.') {
+        Some(0) => return None,
+        Some(pos) => &path[..pos],
+        None => path,
+    };
+    if segment.is_empty() {
+        return None;
+    }
+    let name = match first_unescaped(segment, b'[') {
+        Some(0) => return None,
+        Some(pos) => &segment[..pos],
+        None => segment,
+    };
+    if name.is_empty() {
+        return None;
+    }
+    Some(unescape_brackets(name))
+}
+
+// rsigma's walks over JSON values (`event/json.rs`), for the nested values of a map.
+
+fn any_string_value_json(v: &Value, pred: &dyn Fn(&str) -> bool, depth: usize) -> bool {
+    if depth == 0 {
+        return false;
+    }
+    match v {
+        Value::String(s) => pred(s.as_str()),
+        Value::Object(map) => map
+            .values()
+            .any(|val| any_string_value_json(val, pred, depth - 1)),
+        Value::Array(arr) => arr
+            .iter()
+            .any(|val| any_string_value_json(val, pred, depth - 1)),
+        _ => false,
+    }
+}
+
+fn collect_string_values_json<'a>(v: &'a Value, out: &mut Vec<Cow<'a, str>>, depth: usize) {
+    if depth == 0 {
+        return;
+    }
+    match v {
+        Value::String(s) => out.push(Cow::Borrowed(s.as_str())),
+        Value::Object(map) => {
+            for val in map.values() {
+                collect_string_values_json(val, out, depth - 1);
+            }
+        }
+        Value::Array(arr) => {
+            for val in arr {
+                collect_string_values_json(val, out, depth - 1);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn visit_string_values_json(v: &Value, visit: &mut dyn FnMut(&str), depth: usize) {
+    if depth == 0 {
+        return;
+    }
+    match v {
+        Value::String(s) => visit(s.as_str()),
+        Value::Object(map) => {
+            for val in map.values() {
+                visit_string_values_json(val, visit, depth - 1);
+            }
+        }
+        Value::Array(arr) => {
+            for val in arr {
+                visit_string_values_json(val, visit, depth - 1);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn collect_field_keys(v: &Value, prefix: &str, out: &mut Vec<String>, depth: usize) {
+    if depth == 0 {
+        return;
+    }
+    if let Value::Object(map) = v {
+        for (k, child) in map {
+            let path = if prefix.is_empty() {
+                k.clone()
+            } else {
+                format!("{prefix}.{k}")
+            };
+            match child {
+                Value::Object(_) => collect_field_keys(child, &path, out, depth - 1),
+                _ => out.push(path),
+            }
         }
     }
 }
@@ -681,12 +1461,7 @@ mod tests {
             serde_json::from_str(json).expect("test JSON parses"),
         );
         let fast = Event::from_json_slice(file, 1, json.as_bytes()).expect("parses");
-        let keys = |e: &Event| -> Vec<String> {
-            e.fields
-                .as_object()
-                .map(|m| m.keys().cloned().collect())
-                .unwrap_or_default()
-        };
+        let keys = |e: &Event| -> Vec<String> { e.fields.keys().map(str::to_string).collect() };
         assert_eq!(keys(&fast), keys(&slow), "{json}");
         assert_eq!(fast.fields, slow.fields, "{json}");
         assert_eq!(fast.time, slow.time, "{json}");
@@ -706,6 +1481,119 @@ mod tests {
         assert!(same_as_value_path(user_data));
         let separate = r##"{"Event":{"System":{"Provider_attributes":{"Name":"P"},"EventID":4624,"Channel":"Security"}}}"##;
         assert!(same_as_value_path(separate));
+        // System elements in other layouts: the same map, whichever path is taken.
+        for json in [
+            r##"{"Event":{"System":{"EventID":{"#text":"4688","#attributes":{"Q":1}},"Channel":"Security"}}}"##,
+            r##"{"Event":{"System":{"Execution":{"#attributes":{"ProcessID":1,"ThreadID":null},"Other":2},"Channel":"c"}}}"##,
+            r##"{"Event":{"System":{"Execution":{"#attributes":{"A":1,"A":null}},"Execution_A":5}}}"##,
+            r##"{"Event":{"System":{"Execution":{"#attributes":"x","#text":null},"Channel":"c"}}}"##,
+            r##"{"Event":{"System":{"Provider":{"#attributes":{"Name":"a"}},"Provider_Name":"b","EventID":[1,2]}}}"##,
+            r##"{"Event":{"System":{"T":{"#attributes":{"S":1.5e300}},"U":{},"V":{"#text":{"a":1}}}}}"##,
+        ] {
+            same_as_value_path(json);
+        }
+    }
+
+    /// `Fields` reads, through rsigma's `Event` trait, as `JsonEvent` reads the same
+    /// map as a JSON object.
+    #[test]
+    fn fields_read_as_json_event() {
+        let value = json!({
+            "Image": "C:\\x.exe", "EventID": 4688, "neg": -3, "big": u64::MAX, "f": 1.5,
+            "yes": true, "none": null, "Data": ["a", {"k": "v", "n": 2}],
+            "a": {"b": {"c": "deep"}, "list": [{"c": 1}, {"c": "two"}]},
+            "a.b": "flat wins", "": {"x": "empty key"}, "u": "ünï", "e": {},
+        });
+        let map = value.as_object().cloned().expect("object");
+        let fields = Fields::from_map(map);
+        let json = JsonEvent::borrow(&value);
+        for path in [
+            "Image",
+            "EventID",
+            "neg",
+            "big",
+            "f",
+            "yes",
+            "none",
+            "Data",
+            "Data.k",
+            "Data.n",
+            "a",
+            "a.b",
+            "a.b.c",
+            "a.list.c",
+            "a.list[1].c",
+            "a.list[-1].c",
+            "a.list[5].c",
+            ".x",
+            "[0]",
+            "missing",
+            "missing.x",
+            "a\\.b",
+            "a..b",
+            "u",
+            "e",
+            "e.x",
+        ] {
+            assert_eq!(fields.get_field(path), json.get_field(path), "{path}");
+        }
+        let mut a: Vec<String> = fields
+            .all_string_values()
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let mut b: Vec<String> = json
+            .all_string_values()
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        a.sort();
+        b.sort();
+        assert_eq!(a, b);
+        let mut visited = Vec::new();
+        fields.visit_string_values(&mut |s| visited.push(s.to_string()));
+        visited.sort();
+        assert_eq!(visited, a);
+        for needle in ["deep", "v", "nothing", "ünï"] {
+            assert_eq!(
+                fields.any_string_value(&|s| s == needle),
+                json.any_string_value(&|s| s == needle),
+                "{needle}"
+            );
+        }
+        assert_eq!(fields.field_keys(), json.field_keys());
+        assert_eq!(fields.top_level_keys(), json.top_level_keys());
+        assert_eq!(RsigmaEvent::to_json(&fields), value);
+        assert_eq!(serde_json::to_value(&fields).expect("serializes"), value);
+        let keys: Vec<&str> = fields.keys().collect();
+        let want: Vec<&str> = value
+            .as_object()
+            .expect("object")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(keys, want);
+    }
+
+    /// Many fields, replaced values, and names built in place keep `Map`'s order and
+    /// values.
+    #[test]
+    fn fields_insert_like_a_map() {
+        let mut fields = Fields::new();
+        let mut map = Map::new();
+        for i in 0..500 {
+            let (k, v) = (format!("k{}", i % 300), json!(format!("v{i}")));
+            fields.insert(&k, v.clone());
+            map.insert(k, v);
+        }
+        fields.insert_joined("k1", '_', "x", Slot::Bool(true));
+        map.insert("k1_x".to_string(), json!(true));
+        assert_eq!(fields.len(), map.len());
+        assert_eq!(fields.to_value(), Value::Object(map.clone()));
+        assert!(fields.keys().eq(map.keys().map(String::as_str)));
+        assert_eq!(fields.get("k299"), Some(FieldRef::Str("v299")));
+        assert_eq!(fields.get("k0"), Some(FieldRef::Str("v300")));
+        assert_eq!(fields.get("k300"), None);
     }
 
     #[test]

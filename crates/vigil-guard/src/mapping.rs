@@ -32,7 +32,9 @@ use rsigma_eval::pipeline::transformations::Transformation;
 use rsigma_eval::{Pipeline, parse_pipeline};
 use rsigma_parser::{LogSource, SigmaValue};
 use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
+
+use crate::event::{FieldRef, Fields};
 
 /// The Windows pipeline shipped with Vigil.
 pub const WINDOWS_PIPELINE_YAML: &str = include_str!("../pipelines/windows.yml");
@@ -212,14 +214,14 @@ impl WindowsMapping {
     }
 
     /// Add the Sigma-name aliases the event's source calls for (only names it lacks).
-    pub fn apply_aliases(&self, fields: &mut Map<String, Value>) {
+    pub fn apply_aliases(&self, fields: &mut Fields) {
         if self.aliases.is_empty() {
             return;
         }
-        let Some(event_id) = fields.get("EventID").and_then(value_u64) else {
+        let Some(event_id) = fields.get("EventID").and_then(field_u64) else {
             return;
         };
-        let Some(channel) = fields.get("Channel").and_then(Value::as_str) else {
+        let Some(channel) = fields.get("Channel").and_then(FieldRef::as_str) else {
             return;
         };
         let matching: Vec<&AliasRule> = self
@@ -232,8 +234,8 @@ impl WindowsMapping {
                 if fields.contains_key(sigma) {
                     continue;
                 }
-                if let Some(v) = fields.get(native).cloned() {
-                    fields.insert(sigma.clone(), v);
+                if let Some(v) = fields.get(native).map(FieldRef::to_value) {
+                    fields.insert(sigma, v);
                 }
             }
         }
@@ -324,6 +326,15 @@ impl WindowsMapping {
 fn value_string(v: &SigmaValue) -> Option<String> {
     match v {
         SigmaValue::String(s) => Some(s.original.clone()),
+        _ => None,
+    }
+}
+
+/// [`value_u64`] of a value of a flat map.
+pub(crate) fn field_u64(v: FieldRef<'_>) -> Option<u64> {
+    match v {
+        FieldRef::Number(n) => n.as_u64(),
+        FieldRef::Str(s) => s.trim().parse().ok(),
         _ => None,
     }
 }

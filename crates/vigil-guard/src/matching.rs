@@ -20,12 +20,12 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
-use rsigma_eval::{EvaluationResult, JsonEvent, evaluate_rule};
+use rsigma_eval::{EvaluationResult, evaluate_rule};
 use rsigma_parser::LogSource;
 use serde_json::Value;
 
-use crate::event::Event;
-use crate::mapping::{WindowsMapping, value_u64};
+use crate::event::{Event, FieldRef};
+use crate::mapping::{WindowsMapping, field_u64};
 use crate::readers::{ReadError, read_events};
 use crate::rules::{RuleSet, route_key, severity};
 
@@ -114,7 +114,7 @@ pub fn routes_for<'a>(rules: &'a RuleSet, event: &Event) -> Cow<'a, [usize]> {
         };
         return Cow::Owned(routes_of(&rules.routes, std::slice::from_ref(&ls)));
     }
-    let Some(channel) = event.fields.get("Channel").and_then(Value::as_str) else {
+    let Some(channel) = event.fields.get("Channel").and_then(FieldRef::as_str) else {
         return Cow::Borrowed(&table.unmapped);
     };
     let found = match table.spellings.get(channel) {
@@ -127,7 +127,7 @@ pub fn routes_for<'a>(rules: &'a RuleSet, event: &Event) -> Cow<'a, [usize]> {
     let by_id = event
         .fields
         .get("EventID")
-        .and_then(value_u64)
+        .and_then(field_u64)
         .and_then(|id| routes.by_id.get(&id));
     Cow::Borrowed(by_id.unwrap_or(&routes.other))
 }
@@ -157,12 +157,12 @@ fn routes_of(routes: &HashMap<String, usize>, logsources: &[LogSource]) -> Vec<u
 /// Only the rules of the event's routes are looked at, and of those only the ones whose
 /// prefilter gate the event opens (see [`crate::prefilter`]); rsigma evaluates each.
 fn evaluate_indexed(rules: &RuleSet, event: &Event) -> Vec<(usize, EvaluationResult)> {
-    let json = JsonEvent::borrow(&event.fields);
+    let json = &event.fields;
     let routes = routes_for(rules, event);
     let open = rules.prefilter.open_gates(&event.fields, &routes);
     let mut results = Vec::new();
     let mut eval = |i: usize| {
-        if let Some(r) = evaluate_rule(&rules.compiled[i], &json) {
+        if let Some(r) = evaluate_rule(&rules.compiled[i], json) {
             results.push((i, r));
         }
     };
@@ -180,11 +180,11 @@ fn evaluate_indexed(rules: &RuleSet, event: &Event) -> Vec<(usize, EvaluationRes
 /// Evaluate one event against every rule of its routes, without the prefilter: what
 /// the prefilter must never change (for tests and measurements).
 pub fn evaluate_unfiltered(rules: &RuleSet, event: &Event) -> Vec<EvaluationResult> {
-    let json = JsonEvent::borrow(&event.fields);
+    let json = &event.fields;
     let mut results = Vec::new();
     for &route in routes_for(rules, event).iter() {
         for i in rules.route_ranges[route].clone() {
-            results.extend(evaluate_rule(&rules.compiled[i], &json));
+            results.extend(evaluate_rule(&rules.compiled[i], json));
         }
     }
     results
@@ -200,13 +200,30 @@ pub fn evaluate(rules: &RuleSet, event: &Event) -> Vec<EvaluationResult> {
 
 /// Match one event against the rules.
 pub fn match_event(rules: &RuleSet, event: &Event) -> Vec<Alert> {
-    evaluate_indexed(rules, event)
-        .into_iter()
-        .map(|(i, r)| to_alert(rules, event, i, r))
+    let hits = evaluate_indexed(rules, event);
+    // The event as JSON, built once for all its alerts.
+    let mut json = (!hits.is_empty()).then(|| event.fields.to_value());
+    let last = hits.len().saturating_sub(1);
+    hits.into_iter()
+        .enumerate()
+        .map(|(n, (i, r))| {
+            let value = if n == last {
+                json.take().unwrap_or_default()
+            } else {
+                json.clone().unwrap_or_default()
+            };
+            to_alert(rules, event, i, r, value)
+        })
         .collect()
 }
 
-fn to_alert(rules: &RuleSet, event: &Event, index: usize, result: EvaluationResult) -> Alert {
+fn to_alert(
+    rules: &RuleSet,
+    event: &Event,
+    index: usize,
+    result: EvaluationResult,
+    json: Value,
+) -> Alert {
     let h = &result.header;
     let info = rules.rules.get(index);
     let matched = result
@@ -234,7 +251,7 @@ fn to_alert(rules: &RuleSet, event: &Event, index: usize, result: EvaluationResu
         record: event.record,
         time: event.time.clone(),
         matched,
-        event: event.fields.clone(),
+        event: json,
     }
 }
 

@@ -46,11 +46,14 @@ use std::collections::HashMap;
 /// a flood of made-up names costs the attacker as much as it costs us).
 type FastMap<K, V> = foldhash::HashMap<K, V>;
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::automaton::{Automaton, StateID};
+use aho_corasick::{Anchored, MatchKind};
 use rsigma_eval::matcher::{GroupMode, ascii_lowercase_cow};
 use rsigma_eval::{CompiledDetection, CompiledDetectionItem, CompiledMatcher, CompiledRule};
 use rsigma_parser::{ConditionExpr, Quantifier};
 use serde_json::Value;
+
+use crate::event::{FieldRef, Fields};
 
 /// Nesting depth past which a rule's condition, detection, matcher or regex is not
 /// analysed (and the part gets no gate); rsigma's own walks go deeper.
@@ -474,11 +477,166 @@ pub struct PrefilterStats {
 
 /// Literals and the rules each of them opens.
 struct NeedleSet {
-    automaton: AhoCorasick,
+    automaton: Searcher,
     rules: Vec<Vec<u32>>,
     /// The routes (rule logsources) of those rules: an event of other routes need not
     /// be scanned for these literals.
     routes: RuleBits,
+}
+
+/// An Aho-Corasick automaton of the kind `AhoCorasick` would choose for the needles,
+/// held by its concrete type so that the search loop is compiled for it (through
+/// `AhoCorasick`, each byte's transition is a virtual call).
+enum Searcher {
+    Dfa(aho_corasick::dfa::DFA),
+    Contiguous(aho_corasick::nfa::contiguous::NFA),
+    Noncontiguous(aho_corasick::nfa::noncontiguous::NFA),
+}
+
+/// Up to this many needles the automaton is a DFA (`AhoCorasick`'s own limit).
+const MAX_DFA_NEEDLES: usize = 100;
+
+impl Searcher {
+    /// What `AhoCorasick::builder().match_kind(Standard).ascii_case_insensitive(true)`
+    /// builds: a DFA for small sets, else a contiguous NFA when it fits, else the
+    /// noncontiguous one. (A DFA over SigmaHQ's CommandLine or Hashes literals takes
+    /// tens of MB and a quarter second to build; DFAs for the medium sets measured no
+    /// faster.)
+    fn build<P: AsRef<[u8]>>(needles: impl IntoIterator<Item = P>) -> Option<Self> {
+        use aho_corasick::{StartKind, dfa, nfa};
+        // Overlapping search, to report a literal inside another one too.
+        let nnfa = nfa::noncontiguous::Builder::new()
+            .match_kind(MatchKind::Standard)
+            .ascii_case_insensitive(true)
+            .build(needles)
+            .ok()?;
+        if nnfa.patterns_len() <= MAX_DFA_NEEDLES
+            && let Ok(dfa) = dfa::Builder::new()
+                .match_kind(MatchKind::Standard)
+                .ascii_case_insensitive(true)
+                .start_kind(StartKind::Unanchored)
+                .build_from_noncontiguous(&nnfa)
+        {
+            return Some(Searcher::Dfa(dfa));
+        }
+        match nfa::contiguous::Builder::new()
+            .match_kind(MatchKind::Standard)
+            .ascii_case_insensitive(true)
+            .build_from_noncontiguous(&nnfa)
+        {
+            Ok(cnfa) => Some(Searcher::Contiguous(cnfa)),
+            Err(_) => Some(Searcher::Noncontiguous(nnfa)),
+        }
+    }
+
+    fn memory_usage(&self) -> usize {
+        match self {
+            Searcher::Dfa(a) => a.memory_usage(),
+            Searcher::Contiguous(a) => a.memory_usage(),
+            Searcher::Noncontiguous(a) => a.memory_usage(),
+        }
+    }
+
+    /// Call `f` with the index of every needle in `text`, overlapping ones included;
+    /// false when the search fails (it cannot with these automata).
+    fn for_each_match(&self, text: &str, f: impl FnMut(usize)) -> bool {
+        match self {
+            Searcher::Dfa(a) => overlapping_matches(a, text, f),
+            Searcher::Contiguous(a) => overlapping_matches(a, text, f),
+            Searcher::Noncontiguous(a) => overlapping_matches(a, text, f),
+        }
+    }
+}
+
+/// Texts at least this long are scanned as two parts in step, and four from twice
+/// as long (see [`overlapping_matches`]).
+const SPLIT_SCAN_BYTES: usize = 192;
+
+/// What an overlapping search reports (every needle ending at every position: a match
+/// state holds the needles of all its suffixes), stepping the automaton by hand. A
+/// search is a chain of dependent table loads, so a long text is cut into parts scanned
+/// in step, each starting a longest needle early so that every needle that ends in it
+/// is seen whole (one ending in an overlap may be reported twice).
+fn overlapping_matches<A: Automaton>(aut: &A, text: &str, mut f: impl FnMut(usize)) -> bool {
+    let Ok(start) = aut.start_state(Anchored::No) else {
+        return false;
+    };
+    let mut report = |sid: StateID| {
+        for i in 0..aut.match_len(sid) {
+            f(aut.match_pattern(sid, i).as_usize());
+        }
+    };
+    if aut.is_match(start) {
+        report(start);
+    }
+    let hay = text.as_bytes();
+    if hay.len() >= 2 * SPLIT_SCAN_BYTES {
+        scan_in_step::<A, 4>(aut, hay, start, &mut report);
+    } else if hay.len() >= SPLIT_SCAN_BYTES {
+        scan_in_step::<A, 2>(aut, hay, start, &mut report);
+    } else {
+        scan_in_step::<A, 1>(aut, hay, start, &mut report);
+    }
+    true
+}
+
+/// [`overlapping_matches`] over `N` parts of `hay`.
+fn scan_in_step<A: Automaton, const N: usize>(
+    aut: &A,
+    hay: &[u8],
+    start: StateID,
+    report: &mut impl FnMut(StateID),
+) {
+    let step = |sid: StateID, byte: u8| aut.next_state(Anchored::No, sid, byte);
+    let special = |sid: StateID| aut.is_special(sid) && !aut.is_start(sid);
+    let back = aut.max_pattern_len().saturating_sub(1);
+    let part = hay.len() / N;
+    // Part k holds the needles that end in (k * part, (k + 1) * part]; the last part
+    // runs to the end.
+    let parts: [&[u8]; N] = std::array::from_fn(|k| {
+        let end = if k + 1 == N {
+            hay.len()
+        } else {
+            (k + 1) * part
+        };
+        &hay[(k * part).saturating_sub(back)..end]
+    });
+    let mut sids = [start; N];
+    let mut live = [true; N];
+    let common = parts.iter().map(|p| p.len()).min().unwrap_or(0);
+    for i in 0..common {
+        for (sid, part) in sids.iter_mut().zip(&parts) {
+            *sid = step(*sid, part[i]);
+        }
+        if sids.iter().any(|&sid| special(sid)) {
+            for (&sid, live) in sids.iter().zip(live.iter_mut()) {
+                if *live && special(sid) {
+                    if aut.is_dead(sid) {
+                        *live = false;
+                    } else if aut.is_match(sid) {
+                        report(sid);
+                    }
+                }
+            }
+        }
+    }
+    for ((&sid, part), &live) in sids.iter().zip(&parts).zip(&live) {
+        if !live {
+            continue;
+        }
+        let mut sid = sid;
+        for &byte in &part[common..] {
+            sid = step(sid, byte);
+            if special(sid) {
+                if aut.is_dead(sid) {
+                    break;
+                }
+                if aut.is_match(sid) {
+                    report(sid);
+                }
+            }
+        }
+    }
 }
 
 impl NeedleSet {
@@ -490,15 +648,7 @@ impl NeedleSet {
         }
         let mut entries: Vec<(String, Vec<u32>)> = needles.into_values().collect();
         entries.sort();
-        // The crate's choice of automaton: a DFA for small sets, an NFA for the large
-        // ones (a DFA over SigmaHQ's CommandLine or Hashes literals takes tens of MB and
-        // a quarter second to build; DFAs for the medium sets measured no faster).
-        let automaton = AhoCorasick::builder()
-            // Overlapping search, to report a literal inside another one too.
-            .match_kind(MatchKind::Standard)
-            .ascii_case_insensitive(true)
-            .build(entries.iter().map(|(n, _)| n))
-            .ok()?;
+        let automaton = Searcher::build(entries.iter().map(|(n, _)| n))?;
         let rules = entries
             .into_iter()
             .map(|(_, mut r)| {
@@ -514,13 +664,15 @@ impl NeedleSet {
         })
     }
 
-    /// Open the rules of every literal in `text` (ASCII case folded).
-    fn mark(&self, text: &str, open: &mut RuleBits) {
-        for m in self.automaton.find_overlapping_iter(text) {
-            for &r in &self.rules[m.pattern().as_usize()] {
+    /// Open the rules of every literal in `text` (ASCII case folded); false when the
+    /// text could not be searched.
+    #[must_use]
+    fn mark(&self, text: &str, open: &mut RuleBits) -> bool {
+        self.automaton.for_each_match(text, |i| {
+            for &r in &self.rules[i] {
                 open.set(r);
             }
-        }
+        })
     }
 }
 
@@ -534,18 +686,55 @@ struct FieldGates {
     /// `f64::to_bits` of a number → rules opened when the value equals it.
     numbers: FastMap<u64, Vec<u32>>,
     /// Lower-cased text → rules opened when the value's text equals it.
-    exact: FastMap<String, Vec<u32>>,
+    exact: ExactValues,
+}
+
+/// Lower-cased texts → rules opened when a value's text equals one.
+#[derive(Default)]
+struct ExactValues {
+    values: FastMap<String, Vec<u32>>,
+    /// The byte lengths of `values` below 256 (lower-casing ASCII keeps a text's
+    /// length, so a text of another length is not looked up).
+    short: [u64; 4],
+    long: bool,
+}
+
+impl ExactValues {
+    fn add(&mut self, value: String, rule: u32) {
+        match value.len() {
+            n @ 0..256 => self.short[n / 64] |= 1 << (n % 64),
+            _ => self.long = true,
+        }
+        self.values.entry(value).or_default().push(rule);
+    }
+
+    fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// The rules opened by a value of this text (ASCII case folded, as rsigma does).
+    fn get(&self, text: &str) -> Option<&Vec<u32>> {
+        let n = text.len();
+        let maybe = match n {
+            0..256 => self.short[n / 64] & (1 << (n % 64)) != 0,
+            _ => self.long,
+        };
+        if !maybe {
+            return None;
+        }
+        self.values.get(ascii_lowercase_cow(text).as_ref())
+    }
 }
 
 impl FieldGates {
     /// Open the presence, number and exact-value gates the field's value opens; false
     /// when it is nested too deeply to tell.
-    fn mark_values(&self, value: &Value, open: &mut RuleBits) -> bool {
+    fn mark_values(&self, value: FieldRef<'_>, open: &mut RuleBits) -> bool {
         for &r in &self.presence {
             open.set(r);
         }
-        (self.numbers.is_empty() || mark_numbers(value, &self.numbers, open, 0))
-            && (self.exact.is_empty() || mark_exact(value, &self.exact, open, 0))
+        (self.numbers.is_empty() || mark_field_numbers(value, &self.numbers, open))
+            && (self.exact.is_empty() || mark_field_exact(value, &self.exact, open))
     }
 }
 
@@ -565,8 +754,10 @@ type NeedleMap = HashMap<String, (String, Vec<u32>)>;
 
 /// Longest needle looked for: a literal's prefix is in every text the literal is in, and
 /// the automata's build time grows with the square of a needle's length (three 25,000-byte
-/// `base64offset` needles took 49 s as a DFA).
-const MAX_NEEDLE_BYTES: usize = 256;
+/// `base64offset` needles took 49 s as a DFA). 32 bytes keep a hash or a path as
+/// selective as it was and make SigmaHQ's `Hashes` automaton (thousands of 40 to 70 byte
+/// hashes) a fraction of the size, to build and to scan.
+const MAX_NEEDLE_BYTES: usize = 32;
 
 fn add_needle(map: &mut NeedleMap, mut needle: String, rule: u32) {
     if needle.len() > MAX_NEEDLE_BYTES {
@@ -614,7 +805,7 @@ impl Prefilter {
                     }
                     Requirement::Exact { field, value } => {
                         let gates = fields.entry(field).or_default();
-                        gates.exact.entry(value).or_default().push(rule_idx);
+                        gates.exact.add(value, rule_idx);
                     }
                     Requirement::Literal {
                         field: Some(field),
@@ -675,9 +866,8 @@ impl Prefilter {
 
     /// The gated rules of the event's `routes` whose gate the event opens (gates of
     /// rules of other routes are left as they fall); `None` when the event cannot be
-    /// scanned (not an object, or nested too deeply), and every rule must be evaluated.
-    pub(crate) fn open_gates(&self, event: &Value, routes: &[usize]) -> Option<RuleBits> {
-        let map = event.as_object()?;
+    /// scanned (nested too deeply), and every rule must be evaluated.
+    pub(crate) fn open_gates(&self, event: &Fields, routes: &[usize]) -> Option<RuleBits> {
         let mut open = RuleBits::new(self.rules);
         let mut event_routes = RuleBits::new(self.routes);
         for &r in routes {
@@ -691,8 +881,8 @@ impl Prefilter {
         // values, which opens a gate too many, never one too few.
         let mut all = String::with_capacity(if anywhere.is_some() { 2048 } else { 0 });
         let mut nested = String::new();
-        for (key, value) in map {
-            let gates = self.fields.get(key.as_str());
+        for (key, value) in event.iter() {
+            let gates = self.fields.get(key);
             let needles = gates.and_then(|g| g.needles.as_ref()).filter(|n| wanted(n));
             if needles.is_none() && anywhere.is_none() {
                 if let Some(gates) = gates
@@ -703,7 +893,7 @@ impl Prefilter {
                 continue;
             }
             let text: &str = match value {
-                Value::String(s) => {
+                FieldRef::Str(s) => {
                     if anywhere.is_some() {
                         all.push_str(s);
                         all.push(SEPARATOR);
@@ -719,7 +909,7 @@ impl Prefilter {
                 }
                 other => {
                     nested.clear();
-                    if !project(other, &mut nested, 0) {
+                    if !project_field(other, &mut nested) {
                         return None;
                     }
                     if anywhere.is_some() {
@@ -734,17 +924,49 @@ impl Prefilter {
                 return None;
             }
             if let Some(needles) = needles {
-                needles.mark(text, &mut open);
-                if value.is_string() && !text.is_ascii() {
-                    needles.mark(&text.to_lowercase(), &mut open);
+                if !needles.mark(text, &mut open) {
+                    return None;
+                }
+                if value.is_string()
+                    && !text.is_ascii()
+                    && !needles.mark(&text.to_lowercase(), &mut open)
+                {
+                    return None;
                 }
             }
         }
-        if let Some(anywhere) = anywhere {
-            anywhere.mark(&all, &mut open);
+        if let Some(anywhere) = anywhere
+            && !anywhere.mark(&all, &mut open)
+        {
+            return None;
         }
         Some(open)
     }
+}
+
+/// [`project`] of a top-level value of the map.
+fn project_field(value: FieldRef<'_>, out: &mut String) -> bool {
+    match value {
+        FieldRef::Str(s) => {
+            out.push_str(s);
+            out.push(SEPARATOR);
+            if !s.is_ascii() {
+                out.push_str(&s.to_lowercase());
+                out.push(SEPARATOR);
+            }
+        }
+        FieldRef::Number(n) => {
+            out.push_str(&number_text(n));
+            out.push(SEPARATOR);
+        }
+        FieldRef::Bool(b) => {
+            out.push_str(if b { "true" } else { "false" });
+            out.push(SEPARATOR);
+        }
+        FieldRef::Null => {}
+        FieldRef::Nested(v) => return project(v, out, 0),
+    }
+    true
 }
 
 /// Separates values in a scanned text.
@@ -828,16 +1050,56 @@ fn mark_numbers(
     true
 }
 
+/// [`mark_numbers`] of a top-level value of the map.
+fn mark_field_numbers(
+    value: FieldRef<'_>,
+    numbers: &FastMap<u64, Vec<u32>>,
+    open: &mut RuleBits,
+) -> bool {
+    let n = match value {
+        FieldRef::Number(n) => match n.as_i64() {
+            Some(i) => i as f64,
+            None => n.as_f64().unwrap_or(f64::NAN),
+        },
+        FieldRef::Str(s) => match s.parse::<f64>() {
+            Ok(n) => n,
+            Err(_) => return true,
+        },
+        FieldRef::Nested(v) => return mark_numbers(v, numbers, open, 0),
+        FieldRef::Null | FieldRef::Bool(_) => return true,
+    };
+    if let Some(rules) = numbers.get(&n.to_bits()) {
+        for &r in rules {
+            open.set(r);
+        }
+    }
+    true
+}
+
+/// [`mark_exact`] of a top-level value of the map.
+fn mark_field_exact(value: FieldRef<'_>, exact: &ExactValues, open: &mut RuleBits) -> bool {
+    let mut check = |text: &str| {
+        if let Some(rules) = exact.get(text) {
+            for &r in rules {
+                open.set(r);
+            }
+        }
+    };
+    match value {
+        FieldRef::Str(s) => check(s),
+        FieldRef::Number(n) => check(&number_text(n)),
+        FieldRef::Bool(b) => check(if b { "true" } else { "false" }),
+        FieldRef::Nested(v) => return mark_exact(v, exact, open, 0),
+        FieldRef::Null => {}
+    }
+    true
+}
+
 /// Exact gates: the text of the value, or of the members of an array, lower-cased, as
 /// rsigma's string matchers read it; false when nested too deeply.
-fn mark_exact(
-    value: &Value,
-    exact: &FastMap<String, Vec<u32>>,
-    open: &mut RuleBits,
-    depth: usize,
-) -> bool {
+fn mark_exact(value: &Value, exact: &ExactValues, open: &mut RuleBits, depth: usize) -> bool {
     let mut check = |text: &str| {
-        if let Some(rules) = exact.get(ascii_lowercase_cow(text).as_ref()) {
+        if let Some(rules) = exact.get(text) {
             for &r in rules {
                 open.set(r);
             }
@@ -884,8 +1146,11 @@ mod tests {
         let rule = compile(detection);
         let pf = Prefilter::build(std::slice::from_ref(&rule), &[0], 1);
         let gated = !pf.ungated().contains(0);
-        let open = pf.open_gates(&event, &[0]).is_none_or(|o| o.contains(0)) || !gated;
+        let fields = Fields::from_map(event.as_object().cloned().expect("an object"));
+        let open = pf.open_gates(&fields, &[0]).is_none_or(|o| o.contains(0)) || !gated;
         let fires = evaluate_rule(&rule, &JsonEvent::borrow(&event)).is_some();
+        // The flat map reads as the JSON object does.
+        assert_eq!(evaluate_rule(&rule, &fields).is_some(), fires, "{event}");
         // The one property that matters: never skip a rule that fires.
         assert!(
             open || !fires,
@@ -1185,15 +1450,128 @@ mod tests {
         assert!(condition_gate(cond, &rule, 0).is_some());
     }
 
+    /// The hand-stepped scan finds what `AhoCorasick`'s overlapping search finds, with
+    /// each kind of automaton, in short texts and in long ones scanned as two halves.
     #[test]
-    fn deep_or_non_object_events_open_everything() {
+    fn scan_matches_aho_corasick() {
+        let needles: Vec<String> = [
+            "mimikatz",
+            "katz",
+            "a",
+            "ab",
+            "abab",
+            "sekurlsa::",
+            "\\cmd.exe",
+            "exe",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .chain((0..150).map(|i| format!("n{i}x")))
+        .collect();
+        let texts: Vec<String> = vec![
+            String::new(),
+            "MimiKatz abab".to_string(),
+            format!("{}abab{}", "x".repeat(95), "y".repeat(200)),
+            format!("{}sekurlsa::{}n17x", "q".repeat(191), "z".repeat(3)),
+            (0..400)
+                .map(|i| if i % 7 == 0 { 'a' } else { 'b' })
+                .collect(),
+            format!("{}\\CMD.EXE{}mimikatz", "c".repeat(300), "d".repeat(300)),
+        ];
+        for count in [8, 158] {
+            let set = &needles[..count];
+            let ac = aho_corasick::AhoCorasick::builder()
+                .match_kind(MatchKind::Standard)
+                .ascii_case_insensitive(true)
+                .build(set)
+                .expect("builds");
+            let ours = Searcher::build(set).expect("builds");
+            assert_eq!(
+                std::mem::discriminant(&ours),
+                std::mem::discriminant(&if count <= MAX_DFA_NEEDLES {
+                    Searcher::Dfa(aho_corasick::dfa::DFA::new(["x"]).expect("dfa"))
+                } else {
+                    Searcher::Contiguous(
+                        aho_corasick::nfa::contiguous::NFA::new(["x"]).expect("nfa"),
+                    )
+                })
+            );
+            let nnfa = aho_corasick::nfa::noncontiguous::Builder::new()
+                .match_kind(MatchKind::Standard)
+                .ascii_case_insensitive(true)
+                .build(set)
+                .expect("builds");
+            for searcher in [ours, Searcher::Noncontiguous(nnfa)] {
+                for text in &texts {
+                    let want: std::collections::BTreeSet<usize> = ac
+                        .find_overlapping_iter(text.as_str())
+                        .map(|m| m.pattern().as_usize())
+                        .collect();
+                    let mut got = std::collections::BTreeSet::new();
+                    assert!(searcher.for_each_match(text, |i| {
+                        got.insert(i);
+                    }));
+                    assert_eq!(got, want, "{count} needles, {text:?}");
+                }
+            }
+        }
+    }
+
+    /// The same over random texts and needles of a small alphabet, at every length
+    /// around the points where the scan is cut into parts.
+    #[test]
+    fn scan_matches_aho_corasick_random() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n) as usize
+        };
+        let alphabet = b"abcA\\-";
+        for round in 0..60 {
+            let count = if round % 3 == 0 { 120 } else { 1 + next(30) };
+            let needles: Vec<String> = (0..count)
+                .map(|_| {
+                    let len = 1 + next(if round % 2 == 0 { 6 } else { 40 });
+                    (0..len)
+                        .map(|_| alphabet[next(alphabet.len() as u64)] as char)
+                        .collect()
+                })
+                .collect();
+            let ac = aho_corasick::AhoCorasick::builder()
+                .match_kind(MatchKind::Standard)
+                .ascii_case_insensitive(true)
+                .build(&needles)
+                .expect("builds");
+            let ours = Searcher::build(&needles).expect("builds");
+            for len in [0, 1, 50, 191, 192, 193, 383, 384, 385, 700, 1500] {
+                let text: String = (0..len)
+                    .map(|_| alphabet[next(alphabet.len() as u64)] as char)
+                    .collect();
+                let want: std::collections::BTreeSet<usize> = ac
+                    .find_overlapping_iter(text.as_str())
+                    .map(|m| m.pattern().as_usize())
+                    .collect();
+                let mut got = std::collections::BTreeSet::new();
+                assert!(ours.for_each_match(&text, |i| {
+                    got.insert(i);
+                }));
+                assert_eq!(got, want, "round {round}, {len} bytes");
+            }
+        }
+    }
+
+    #[test]
+    fn deeply_nested_events_open_everything() {
         let rule = compile("    sel:\n        a: 'x'\n    condition: sel");
         let pf = Prefilter::build(std::slice::from_ref(&rule), &[0], 1);
-        assert!(pf.open_gates(&json!("x"), &[0]).is_none());
         let mut deep = json!("x");
         for _ in 0..300 {
             deep = json!([deep]);
         }
-        assert!(pf.open_gates(&json!({ "a": deep }), &[0]).is_none());
+        let mut fields = Fields::new();
+        fields.insert("a", deep);
+        assert!(pf.open_gates(&fields, &[0]).is_none());
     }
 }

@@ -328,7 +328,10 @@ fn parse_chunk(
                     Ok(mut event) => {
                         // The id Event Viewer shows; it differs from the record header's in
                         // logs exported or re-written by other tools.
-                        if let Some(id) = event.fields.get("EventRecordID").and_then(Value::as_u64)
+                        if let Some(id) = event
+                            .fields
+                            .get("EventRecordID")
+                            .and_then(crate::event::FieldRef::as_u64)
                         {
                             event.record = id;
                         }
@@ -406,6 +409,7 @@ pub fn read_jsonl_from<R: BufRead + Send>(
         line_no: 0,
         pending: VecDeque::new(),
         done: false,
+        line: Vec::new(),
     }
 }
 
@@ -415,13 +419,29 @@ struct JsonLines<R> {
     line_no: u64,
     pending: VecDeque<Result<Event, ReadError>>,
     done: bool,
+    /// The line being read (kept between lines: its buffer is reused).
+    line: Vec<u8>,
 }
+
+/// Largest line buffer kept between lines.
+const MAX_KEPT_LINE_BUFFER: usize = 1 << 20;
 
 impl<R: BufRead> Iterator for JsonLines<R> {
     type Item = Result<Event, ReadError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let mut line = Vec::new();
+        let mut line = std::mem::take(&mut self.line);
+        let item = self.next_with(&mut line);
+        // A huge line's buffer is not kept for the rest of the file.
+        if line.capacity() <= MAX_KEPT_LINE_BUFFER {
+            self.line = line;
+        }
+        item
+    }
+}
+
+impl<R: BufRead> JsonLines<R> {
+    fn next_with(&mut self, line: &mut Vec<u8>) -> Option<Result<Event, ReadError>> {
         loop {
             if let Some(item) = self.pending.pop_front() {
                 return Some(item);
@@ -431,7 +451,7 @@ impl<R: BufRead> Iterator for JsonLines<R> {
             }
             line.clear();
             self.line_no += 1;
-            match self.reader.read_until(b'\n', &mut line) {
+            match self.reader.read_until(b'\n', line) {
                 Ok(0) => {
                     self.done = true;
                     continue;
@@ -581,8 +601,14 @@ mod tests {
         );
         let events: Vec<_> = read_json(&path).collect::<Result<_, _>>().expect("all ok");
         assert_eq!(events.len(), 4);
-        assert_eq!(events[0].fields["EventID"], serde_json::json!(1));
-        assert_eq!(events[1].fields["x.y"], serde_json::json!(2));
+        assert_eq!(
+            events[0].fields.get("EventID").map(|v| v.to_value()),
+            Some(serde_json::json!(1))
+        );
+        assert_eq!(
+            events[1].fields.get("x.y").map(|v| v.to_value()),
+            Some(serde_json::json!(2))
+        );
         assert_eq!(events[3].record, 4);
     }
 

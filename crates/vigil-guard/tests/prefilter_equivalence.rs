@@ -112,14 +112,15 @@ fn conversion_while_parsing_matches_the_value_path() {
             let value: serde_json::Value = serde_json::from_slice(json).expect("evtx JSON");
             let slow = Event::from_json(Arc::clone(&file), 1, value);
             let fast = Event::from_json_slice(Arc::clone(&file), 1, json).expect("parses");
-            let keys = |e: &Event| -> Vec<String> {
-                e.fields
-                    .as_object()
-                    .map(|m| m.keys().cloned().collect())
-                    .unwrap_or_default()
-            };
+            let keys = |e: &Event| -> Vec<String> { e.fields.keys().map(str::to_string).collect() };
             assert_eq!(keys(&fast), keys(&slow), "{}", path.display());
             assert_eq!(fast.fields, slow.fields, "{}", path.display());
+            assert_eq!(
+                fast.fields.to_value(),
+                slow.fields.to_value(),
+                "{}",
+                path.display()
+            );
             assert_eq!((&fast.time, fast.product), (&slow.time, slow.product));
             records += 1;
         }
