@@ -319,7 +319,9 @@ fn a_correlation_of_missing_rules_is_a_load_error() {
     ];
     let (_, errors) = load_rules_from_strs(&docs);
     assert!(
-        errors.iter().any(|e| e.path == std::path::Path::new("bad.yml")),
+        errors
+            .iter()
+            .any(|e| e.path == std::path::Path::new("bad.yml")),
         "{errors:?}"
     );
 }
