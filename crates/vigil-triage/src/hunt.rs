@@ -318,10 +318,11 @@ fn ask(router: &Router, role: &str, req: &ChatRequest) -> Outcome {
 }
 
 /// Triage every finding of a report in place, and add a finding for each line of
-/// reviewer-steering text in the files the evidence comes from. No finding is removed:
-/// a rejected one is marked suppressed, with the reason.
+/// reviewer-steering text in `scanned` and in the files the evidence comes from. No
+/// finding is removed: a rejected one is marked suppressed, with the reason.
 pub fn triage_report(
     report: &mut Report,
+    scanned: &[PathBuf],
     router: &Router,
     opts: &HuntTriageOptions,
 ) -> HuntTriageStats {
@@ -331,7 +332,7 @@ pub fn triage_report(
         report.rules.iter().map(|r| (r.id.as_str(), r)).collect();
 
     // Reviewer-steering text in the files any evidence comes from.
-    let mut files: BTreeSet<PathBuf> = BTreeSet::new();
+    let mut files: BTreeSet<PathBuf> = scanned.iter().cloned().collect();
     for f in &report.findings {
         files.insert(f.location.path.clone());
         files.extend(f.path.iter().map(|s| s.location.path.clone()));

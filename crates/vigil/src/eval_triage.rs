@@ -136,6 +136,7 @@ pub fn run(args: EvalTriageArgs) -> Result<ExitCode> {
         let started = Instant::now();
         let stats = vigil_triage::triage_report(
             &mut r,
+            &[],
             &router,
             &vigil_triage::HuntTriageOptions {
                 suppress_at: args.suppress_at,

@@ -197,8 +197,10 @@ fn hunt(args: HuntArgs) -> Result<ExitCode> {
     let elapsed = started.elapsed();
     let triage = if args.triage {
         let router = args.models.router()?;
+        let (scanned, _, _) = vigil_hunt::discover(&args.paths, &opts);
         let t = vigil_triage::triage_report(
             &mut report,
+            &scanned,
             &router,
             &vigil_triage::HuntTriageOptions {
                 suppress_at: args.suppress_at,
