@@ -410,3 +410,41 @@ fn guard_triage_groups_incidents_and_recommends_only_configured_playbooks() {
     // Recommended, never run: dry run is the default, and the model is not asked to act.
     assert!(!dir.path().join("blocked.txt").exists());
 }
+
+#[test]
+fn local_models_open_no_network_socket() {
+    let Some((model, worker)) = setup() else {
+        return;
+    };
+    if Command::new("strace").arg("-V").output().is_err() {
+        eprintln!("note: strace missing; test skipped");
+        return;
+    }
+    // Every socket the run and its worker open, by address family.
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("trace");
+    let out = Command::new("strace")
+        .args(["-f", "-qq", "-e", "trace=socket,connect", "-o"])
+        .arg(&trace)
+        .arg(bin())
+        .args(["hunt", "--triage", "-f", "json", "--model"])
+        .arg(&model)
+        .arg(fixtures().join("injection/steered.py"))
+        .env("VIGIL_MODEL_WORKER", &worker)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("\"provider\": \"local\""), "{stdout}");
+    let calls = std::fs::read_to_string(&trace).unwrap();
+    let network: Vec<&str> = calls
+        .lines()
+        .filter(|l| l.contains("AF_INET") || l.contains("AF_INET6"))
+        .collect();
+    assert!(network.is_empty(), "network sockets: {network:?}");
+}
