@@ -253,20 +253,8 @@ fn ask(router: &Router, role: &str, req: &ChatRequest) -> Outcome {
         .map(|(a, _)| a.provider.as_str())
         .collect::<Vec<_>>()
         .join("+");
-    let models = parsed
-        .iter()
-        .map(|(a, _)| a.model.as_str())
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect::<Vec<_>>()
-        .join("+");
-    let identities = parsed
-        .iter()
-        .map(|(a, _)| a.identity.as_str())
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let models = distinct(parsed.iter().map(|(a, _)| a.model.as_str()), "+");
+    let identities = distinct(parsed.iter().map(|(a, _)| a.identity.as_str()), " ");
     let agreed_on = match decide(&votes, vote_rule) {
         Decision::Agreed(v) => Some(v),
         Decision::Disagreed(_) => None,
@@ -315,6 +303,15 @@ fn ask(router: &Router, role: &str, req: &ChatRequest) -> Outcome {
         t.dissent = dissent;
     }
     Outcome::Verdict(Box::new(t), tin, tout, true)
+}
+
+/// The distinct values, sorted and joined.
+fn distinct<'a>(values: impl Iterator<Item = &'a str>, sep: &str) -> String {
+    values
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect::<Vec<_>>()
+        .join(sep)
 }
 
 /// Triage every finding of a report in place, and add a finding for each line of
