@@ -103,7 +103,7 @@ struct HuntArgs {
 enum EvalCommand {
     /// Score any tool's SARIF against an OWASP Benchmark expected-results CSV.
     Owasp {
-        /// The expected results (`expectedresults-*.csv`).
+        /// The expected results (expected-results CSV).
         #[arg(long)]
         expected: PathBuf,
         /// The tool's SARIF output.

@@ -1,4 +1,4 @@
-//! The ground truth: OWASP Benchmark `expectedresults-*.csv`.
+//! The ground truth: OWASP Benchmark expected-results CSV.
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -11,7 +11,7 @@ use crate::EvalError;
 /// One labelled test case.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Case {
-    /// Test name, e.g. `BenchmarkTest00001`; matched against result file stems.
+    /// Test name, e.g. `CaseA0001`; matched against result file stems.
     pub name: String,
     /// Vulnerability category, e.g. `pathtraver`.
     pub category: String,
@@ -96,21 +96,21 @@ mod tests {
     #[test]
     fn reads_rows_and_skips_comments() {
         let text = "\u{feff}# test name, category, real vulnerability, cwe\r\n\
-                    BenchmarkTest00001,pathtraver,true,22\r\n\
+                    CaseA0001,pathtraver,true,22\r\n\
                     \r\n\
-                    BenchmarkTest00002 , sqli , FALSE , CWE-89\n";
+                    CaseA0002 , sqli , FALSE , CWE-89\n";
         let expected = read_expected(text).unwrap();
         assert_eq!(
             expected.cases,
             vec![
                 Case {
-                    name: "BenchmarkTest00001".into(),
+                    name: "CaseA0001".into(),
                     category: "pathtraver".into(),
                     real: true,
                     cwe: 22
                 },
                 Case {
-                    name: "BenchmarkTest00002".into(),
+                    name: "CaseA0002".into(),
                     category: "sqli".into(),
                     real: false,
                     cwe: 89
@@ -128,16 +128,16 @@ mod tests {
 
     #[test]
     fn bad_rows_name_their_line() {
-        let head = "# header\nBenchmarkTest00001,sqli,true,89\n";
-        let (line, message) = error_line(&format!("{head}BenchmarkTest00002,sqli,maybe,89\n"));
+        let head = "# header\nCaseA0001,sqli,true,89\n";
+        let (line, message) = error_line(&format!("{head}CaseA0002,sqli,maybe,89\n"));
         assert_eq!(line, 3);
         assert!(message.contains("true or false"), "{message}");
-        let (line, message) = error_line(&format!("{head}BenchmarkTest00002,sqli,true\n"));
+        let (line, message) = error_line(&format!("{head}CaseA0002,sqli,true\n"));
         assert_eq!((line, message.as_str()), (3, "expected 4 fields, found 3"));
-        let (line, message) = error_line(&format!("{head}BenchmarkTest00002,sqli,true,sql\n"));
+        let (line, message) = error_line(&format!("{head}CaseA0002,sqli,true,sql\n"));
         assert_eq!(line, 3);
         assert!(message.contains("bad CWE"), "{message}");
-        let (line, message) = error_line(&format!("{head}BenchmarkTest00001,sqli,true,89\n"));
+        let (line, message) = error_line(&format!("{head}CaseA0001,sqli,true,89\n"));
         assert_eq!(line, 3);
         assert!(message.contains("twice"), "{message}");
         let (line, _) = error_line(&format!("{head},sqli,true,89\n"));
@@ -146,10 +146,10 @@ mod tests {
 
     #[test]
     fn error_message_shows_line_and_text() {
-        let err = read_expected("# h\nBenchmarkTest00001;sqli;true;89\n").unwrap_err();
+        let err = read_expected("# h\nCaseA0001;sqli;true;89\n").unwrap_err();
         let shown = err.to_string();
         assert!(shown.contains("line 2"), "{shown}");
-        assert!(shown.contains("BenchmarkTest00001;sqli;true;89"), "{shown}");
+        assert!(shown.contains("CaseA0001;sqli;true;89"), "{shown}");
     }
 
     #[test]

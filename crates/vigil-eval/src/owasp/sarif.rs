@@ -14,7 +14,7 @@ use crate::EvalError;
 /// The results of one or more SARIF runs, keyed by the file stem of their primary location.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ToolResults {
-    /// File stem (e.g. `BenchmarkTest00001`) → the CWE of each result in that file (`None`
+    /// File stem (e.g. `CaseA0001`) → the CWE of each result in that file (`None`
     /// when the result names no CWE that could be read).
     pub by_stem: BTreeMap<String, Vec<Option<u32>>>,
     /// Every result read, located or not.
@@ -35,7 +35,7 @@ impl ToolResults {
 }
 
 /// The file name without directories, query, fragment or extension:
-/// `file:///x/BenchmarkTest00001.java` → `BenchmarkTest00001`. `None` for an empty name.
+/// `file:///x/CaseA0001.java` → `CaseA0001`. `None` for an empty name.
 pub fn file_stem(uri: &str) -> Option<&str> {
     let uri = uri.split(['?', '#']).next().unwrap_or(uri);
     let name = uri.rsplit(['/', '\\']).next().unwrap_or(uri);
@@ -247,18 +247,9 @@ mod tests {
 
     #[test]
     fn stems() {
-        assert_eq!(
-            file_stem("file:///a/b/BenchmarkTest00001.java"),
-            Some("BenchmarkTest00001")
-        );
-        assert_eq!(
-            file_stem("testcode\\BenchmarkTest00001.py"),
-            Some("BenchmarkTest00001")
-        );
-        assert_eq!(
-            file_stem("BenchmarkTest00001.java?x=1#L3"),
-            Some("BenchmarkTest00001")
-        );
+        assert_eq!(file_stem("file:///a/b/CaseA0001.java"), Some("CaseA0001"));
+        assert_eq!(file_stem("testcode\\CaseA0001.py"), Some("CaseA0001"));
+        assert_eq!(file_stem("CaseA0001.java?x=1#L3"), Some("CaseA0001"));
         assert_eq!(file_stem("a/Makefile"), Some("Makefile"));
         assert_eq!(file_stem("a/.env"), Some(".env"));
         assert_eq!(file_stem("a/b/"), None);
