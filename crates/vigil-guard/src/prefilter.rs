@@ -497,23 +497,29 @@ enum Searcher {
 const MAX_DFA_NEEDLES: usize = 100;
 
 impl Searcher {
-    /// What `AhoCorasick::builder().match_kind(Standard).ascii_case_insensitive(true)`
-    /// builds: a DFA for small sets, else a contiguous NFA when it fits, else the
-    /// noncontiguous one. (A DFA over SigmaHQ's CommandLine or Hashes literals takes
+    /// The kind of automaton `AhoCorasick::builder().match_kind(Standard)` builds: a DFA
+    /// for small sets, else a contiguous NFA when it fits, else the noncontiguous one;
+    /// it matches as `.ascii_case_insensitive(true)` would, the needles folded here and
+    /// the text by [`scan_in_step`]. (A DFA over SigmaHQ's CommandLine or Hashes literals takes
     /// tens of MB and a quarter second to build; DFAs for the medium sets measured no
     /// faster.)
     fn build<P: AsRef<[u8]>>(needles: impl IntoIterator<Item = P>) -> Option<Self> {
         use aho_corasick::{StartKind, dfa, nfa};
+        // The needles are folded here and the text while it is scanned, byte by byte:
+        // an automaton of folded needles has half the transitions to build, and its
+        // DFA fewer byte classes, than one that folds case itself.
+        let folded: Vec<Vec<u8>> = needles
+            .into_iter()
+            .map(|n| n.as_ref().to_ascii_lowercase())
+            .collect();
         // Overlapping search, to report a literal inside another one too.
         let nnfa = nfa::noncontiguous::Builder::new()
             .match_kind(MatchKind::Standard)
-            .ascii_case_insensitive(true)
-            .build(needles)
+            .build(&folded)
             .ok()?;
         if nnfa.patterns_len() <= MAX_DFA_NEEDLES
             && let Ok(dfa) = dfa::Builder::new()
                 .match_kind(MatchKind::Standard)
-                .ascii_case_insensitive(true)
                 .start_kind(StartKind::Unanchored)
                 .build_from_noncontiguous(&nnfa)
         {
@@ -521,7 +527,6 @@ impl Searcher {
         }
         match nfa::contiguous::Builder::new()
             .match_kind(MatchKind::Standard)
-            .ascii_case_insensitive(true)
             .build_from_noncontiguous(&nnfa)
         {
             Ok(cnfa) => Some(Searcher::Contiguous(cnfa)),
@@ -587,7 +592,9 @@ fn scan_in_step<A: Automaton, const N: usize>(
     start: StateID,
     report: &mut impl FnMut(StateID),
 ) {
-    let step = |sid: StateID, byte: u8| aut.next_state(Anchored::No, sid, byte);
+    // The automata hold ASCII-folded needles (see `Searcher::build`).
+    let step =
+        |sid: StateID, byte: u8| aut.next_state(Anchored::No, sid, byte.to_ascii_lowercase());
     let special = |sid: StateID| aut.is_special(sid) && !aut.is_start(sid);
     let back = aut.max_pattern_len().saturating_sub(1);
     let part = hay.len() / N;
