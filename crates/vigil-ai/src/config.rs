@@ -82,8 +82,10 @@ pub struct ProviderConfig {
     /// `openai`: the environment variable holding the API key.
     #[serde(default)]
     pub api_key_env: Option<String>,
-    #[serde(default = "default_timeout")]
-    pub timeout_seconds: u64,
+    /// Longest a call may take: default 120 s for endpoints, 600 s for local models
+    /// (a CPU generating a long answer under load).
+    #[serde(default)]
+    pub timeout_seconds: Option<u64>,
     #[serde(default = "default_retries")]
     pub retries: u32,
     #[serde(default)]
@@ -107,8 +109,14 @@ pub struct ProviderConfig {
     pub gpu_layers: u32,
 }
 
-fn default_timeout() -> u64 {
-    120
+impl ProviderConfig {
+    /// The timeout in seconds, with the default of its kind.
+    pub fn timeout(&self) -> u64 {
+        self.timeout_seconds.unwrap_or(match self.kind {
+            ProviderKind::Local => 600,
+            ProviderKind::Openai => 120,
+        })
+    }
 }
 
 fn default_retries() -> u32 {
@@ -196,7 +204,7 @@ impl ModelsConfig {
                 model: path.display().to_string(),
                 url: None,
                 api_key_env: None,
-                timeout_seconds: default_timeout(),
+                timeout_seconds: None,
                 retries: default_retries(),
                 schema: SchemaMode::default(),
                 price_in: 0.0,

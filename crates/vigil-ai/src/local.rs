@@ -26,6 +26,9 @@ use crate::audit::sha256_file;
 use crate::backend::{Backend, BackendError};
 use crate::chat::{ChatRequest, ChatResponse};
 
+/// How a timed-out call is reported (and told apart from a dead worker).
+const NO_ANSWER: &str = "model worker gave no answer in";
+
 /// A line the client sends.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct WorkerRequest {
@@ -241,7 +244,7 @@ fn read_message(
             ))
         }),
         Err(RecvTimeoutError::Timeout) => Err(BackendError::Unavailable(format!(
-            "model worker gave no answer in {}s",
+            "{NO_ANSWER} {}s",
             timeout.as_secs()
         ))),
         Err(RecvTimeoutError::Disconnected) => {
@@ -272,7 +275,9 @@ impl Backend for LocalBackend {
         let mut guard = self.worker.lock().unwrap_or_else(|e| e.into_inner());
         let (slot, next_id) = &mut *guard;
         let mut last = None;
-        // The call in flight gets one more try on a fresh worker if its worker dies.
+        // The call in flight gets one more try on a fresh worker if its worker dies. A
+        // call that runs out of time is not tried again (it would only take as long),
+        // but its worker is replaced, since it is still busy with it.
         for _ in 0..2 {
             if slot.is_none() {
                 *slot = Some(self.start()?);
@@ -283,6 +288,9 @@ impl Backend for LocalBackend {
                 Err(BackendError::Unavailable(e)) => {
                     tracing::warn!("local model worker: {e}; restarting it");
                     *slot = None; // killed on drop
+                    if e.contains(NO_ANSWER) {
+                        return Err(BackendError::Unavailable(e));
+                    }
                     last = Some(BackendError::Unavailable(e));
                 }
                 other => return other,

@@ -283,7 +283,7 @@ pub fn triage_incidents(
             out.push(blank("model budget spent".into(), incident));
             continue;
         }
-        let req = request(&incident, alerts, playbooks, 500);
+        let req = request(&incident, alerts, playbooks, 320);
         match router.complete(role, &req) {
             Ok(a) => {
                 let v: Option<Value> = serde_json::from_str(a.response.text.trim()).ok();

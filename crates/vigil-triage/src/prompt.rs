@@ -65,8 +65,8 @@ pub fn incident_schema(playbooks: &[String]) -> Value {
     json!({
         "type": "object",
         "properties": {
-            "summary": {"type": "string", "maxLength": 400},
-            "attack_story": {"type": "string", "maxLength": 600},
+            "summary": {"type": "string", "maxLength": 300},
+            "attack_story": {"type": "string", "maxLength": 400},
             "severity": {"type": "string", "enum": ["informational", "low", "medium", "high", "critical"]},
             "recommended_playbooks": actions
         },

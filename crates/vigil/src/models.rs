@@ -102,7 +102,7 @@ pub fn build_router(config: &ModelsConfig, audit: Option<&Path>) -> Result<Route
                     context: p.context,
                     threads: p.threads,
                     gpu_layers: p.gpu_layers,
-                    timeout: Duration::from_secs(p.timeout_seconds),
+                    timeout: Duration::from_secs(p.timeout()),
                 };
                 if !local.model.is_file() {
                     bail!("provider `{}`: no model file at {}", p.name, p.model);
@@ -128,7 +128,7 @@ pub fn build_router(config: &ModelsConfig, audit: Option<&Path>) -> Result<Route
                     url: p.url.clone().unwrap_or_default(),
                     model: p.model.clone(),
                     api_key,
-                    timeout: Duration::from_secs(p.timeout_seconds),
+                    timeout: Duration::from_secs(p.timeout()),
                     retries: p.retries,
                     backoff: Duration::from_millis(500),
                     schema_mode: p.schema,
