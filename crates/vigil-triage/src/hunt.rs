@@ -31,6 +31,8 @@ pub struct HuntTriageOptions {
     pub max_tokens: u32,
     pub temperature: f32,
     pub seed: Option<u64>,
+    /// Print `triage: done/total` to standard error every 10 findings (long runs).
+    pub progress: bool,
 }
 
 impl Default for HuntTriageOptions {
@@ -42,6 +44,7 @@ impl Default for HuntTriageOptions {
             max_tokens: 400,
             temperature: 0.0,
             seed: Some(7),
+            progress: false,
         }
     }
 }
@@ -50,6 +53,9 @@ impl Default for HuntTriageOptions {
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct HuntTriageStats {
     pub findings: usize,
+    /// Findings looked at so far (all outcomes).
+    #[serde(skip)]
+    done: usize,
     pub triaged: usize,
     pub true_positive: usize,
     pub false_positive: usize,
@@ -381,6 +387,10 @@ pub fn triage_report(
             let (req, shown) = request(f, rules.get(f.rule_id.as_str()).copied(), &sources, opts);
             let outcome = ask(router, &opts.role, &req);
             let mut s = stats.lock().unwrap_or_else(|e| e.into_inner());
+            s.done += 1;
+            if opts.progress && s.done.is_multiple_of(10) {
+                eprintln!("triage: {}/{} findings", s.done, s.findings);
+            }
             match outcome {
                 Outcome::OverBudget => {
                     spent.store(true, Ordering::Relaxed);

@@ -146,6 +146,7 @@ pub fn run(args: EvalTriageArgs) -> Result<ExitCode> {
                 } else {
                     Some(7)
                 },
+                progress: true,
                 ..Default::default()
             },
         );
