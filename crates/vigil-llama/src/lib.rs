@@ -34,8 +34,9 @@ pub struct WorkerOptions {
     pub gpu_layers: u32,
 }
 
-/// Prompt tokens decoded per batch.
-const BATCH: usize = 512;
+/// Prompt tokens handed to one decode call (llama.cpp splits it into micro-batches of
+/// 512); as in llama-bench, so that a long prompt is not cut into many small calls.
+const BATCH: usize = 2048;
 
 /// A loaded model and its context.
 pub struct Engine {
@@ -93,7 +94,7 @@ impl Engine {
         let n_ctx = opts.context.clamp(256, model.n_ctx_train().max(256));
         let ctx_params = LlamaContextParams::default()
             .with_n_ctx(NonZeroU32::new(n_ctx))
-            .with_n_batch(BATCH as u32)
+            .with_n_batch(BATCH.min(n_ctx as usize) as u32)
             .with_n_threads(threads(opts.threads))
             .with_n_threads_batch(threads(opts.threads));
         let ctx = model
@@ -174,12 +175,13 @@ impl Engine {
         let mut sampler = self.sampler(request)?;
         let started = Instant::now();
         self.ctx.clear_kv_cache();
-        let mut batch = LlamaBatch::new(BATCH, 1);
+        let step = BATCH.min(n_ctx);
+        let mut batch = LlamaBatch::new(step, 1);
         let last = tokens.len() - 1;
-        for (chunk_no, chunk) in tokens.chunks(BATCH).enumerate() {
+        for (chunk_no, chunk) in tokens.chunks(step).enumerate() {
             batch.clear();
             for (i, t) in chunk.iter().enumerate() {
-                let pos = chunk_no * BATCH + i;
+                let pos = chunk_no * step + i;
                 batch
                     .add(*t, pos as i32, &[0], pos == last)
                     .map_err(|e| rejected(format!("batch: {e}")))?;
