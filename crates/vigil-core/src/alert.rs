@@ -68,6 +68,31 @@ impl Alert {
     }
 }
 
+/// Seconds since the epoch of an event time (as [`Alert::time`] holds it): RFC 3339 (`2019-03-19T23:34:25.123456Z`),
+/// the same with a space or without a zone (read as UTC), or epoch seconds or
+/// milliseconds.
+pub fn parse_event_time(t: &str) -> Option<i64> {
+    use chrono::{DateTime, NaiveDateTime};
+    let t = t.trim();
+    if let Ok(d) = DateTime::parse_from_rfc3339(t) {
+        return Some(d.timestamp());
+    }
+    let spaced = t.replacen(' ', "T", 1);
+    if let Ok(d) = DateTime::parse_from_rfc3339(&spaced) {
+        return Some(d.timestamp());
+    }
+    let bare = spaced.trim_end_matches('Z');
+    for f in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S"] {
+        if let Ok(d) = NaiveDateTime::parse_from_str(bare, f) {
+            return Some(d.and_utc().timestamp());
+        }
+    }
+    let n: f64 = t.parse().ok()?;
+    // Past 10^11 seconds (year 5138) a number is milliseconds.
+    let secs = if n.abs() >= 1e11 { n / 1000.0 } else { n };
+    secs.is_finite().then_some(secs as i64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,5 +136,18 @@ mod tests {
         assert_eq!(a.field("EventID").as_deref(), Some("4688"));
         assert_eq!(a.field("net.ip").as_deref(), Some("10.0.0.5"));
         assert_eq!(a.field("missing"), None);
+    }
+
+    #[test]
+    fn event_times_in_the_shapes_logs_write() {
+        let t = 1_553_038_465; // 2019-03-19T23:34:25Z
+        assert_eq!(parse_event_time("2019-03-19T23:34:25.123456Z"), Some(t));
+        assert_eq!(parse_event_time("2019-03-19 23:34:25.123"), Some(t));
+        assert_eq!(parse_event_time("2019-03-19T23:34:25"), Some(t));
+        assert_eq!(parse_event_time("2019-03-20T00:34:25+01:00"), Some(t));
+        assert_eq!(parse_event_time("1553038465"), Some(t));
+        assert_eq!(parse_event_time("1553038465123"), Some(t));
+        assert_eq!(parse_event_time("yesterday"), None);
+        assert_eq!(parse_event_time("NaN"), None);
     }
 }

@@ -27,6 +27,7 @@ use serde_json::{Value, json};
 
 use crate::matching::{Alert, MatchedField};
 use crate::rules::{LoadErrorKind, RuleLoadError, severity};
+use vigil_core::alert::parse_event_time;
 
 /// Contributing events kept per correlation alert (the most recent ones).
 const MAX_EVENTS_PER_ALERT: usize = 25;
@@ -57,11 +58,12 @@ fn rule_key(r: &SigmaRule) -> &str {
 
 impl CorrelationSet {
     /// Build from the parsed detection rules (all of them, with their files) and
-    /// correlation rules; a correlation that cannot be compiled, or that references a
-    /// rule that is not loaded, is a load error.
+    /// correlation rules (`active`: the rule set's keys of the rules it evaluates); a
+    /// correlation that cannot be compiled, or that references a rule that is not
+    /// loaded, is a load error.
     pub(crate) fn build(
         detection: &[(&SigmaRule, &Arc<PathBuf>)],
-        active: &HashSet<String>,
+        active: &HashMap<String, usize>,
         correlations: Vec<(CorrelationRule, Arc<PathBuf>)>,
         errors: &mut Vec<RuleLoadError>,
     ) -> CorrelationSet {
@@ -96,7 +98,10 @@ impl CorrelationSet {
                     .map(|(rule, _)| *rule)
                     .filter(|rule| rule.id.as_deref() == Some(r) || rule.name.as_deref() == Some(r))
                     .collect();
-                if found.iter().all(|rule| !active.contains(rule_key(rule))) {
+                let is_active = |rule: &&SigmaRule| {
+                    active.contains_key(&crate::rules::rule_key(rule.id.as_deref(), &rule.title))
+                };
+                if !found.iter().any(is_active) {
                     missing.push(r.clone());
                 }
                 for rule in found {
@@ -210,7 +215,7 @@ impl Correlator {
         let Some(first) = fed.first() else {
             return Vec::new();
         };
-        let Some(ts) = first.time.as_deref().and_then(parse_time) else {
+        let Some(ts) = first.time.as_deref().and_then(parse_event_time) else {
             self.untimed += 1;
             return Vec::new();
         };
@@ -235,7 +240,7 @@ impl Correlator {
                 continue;
             }
             last = Some(this);
-            match a.time.as_deref().and_then(parse_time) {
+            match a.time.as_deref().and_then(parse_event_time) {
                 Some(ts) => events.push((ts, vec![a])),
                 None => {
                     self.untimed += 1;
@@ -354,48 +359,5 @@ fn number_text(v: f64) -> String {
         format!("{}", v as i64)
     } else {
         format!("{v}")
-    }
-}
-
-/// Seconds since the epoch of an event time: RFC 3339 (`2019-03-19T23:34:25.123456Z`),
-/// the same with a space or without a zone (read as UTC), or epoch seconds or
-/// milliseconds.
-pub fn parse_time(t: &str) -> Option<i64> {
-    use chrono::{DateTime, NaiveDateTime};
-    let t = t.trim();
-    if let Ok(d) = DateTime::parse_from_rfc3339(t) {
-        return Some(d.timestamp());
-    }
-    let spaced = t.replacen(' ', "T", 1);
-    if let Ok(d) = DateTime::parse_from_rfc3339(&spaced) {
-        return Some(d.timestamp());
-    }
-    let bare = spaced.trim_end_matches('Z');
-    for f in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S"] {
-        if let Ok(d) = NaiveDateTime::parse_from_str(bare, f) {
-            return Some(d.and_utc().timestamp());
-        }
-    }
-    let n: f64 = t.parse().ok()?;
-    // Past 10^11 seconds (year 5138) a number is milliseconds.
-    let secs = if n.abs() >= 1e11 { n / 1000.0 } else { n };
-    secs.is_finite().then_some(secs as i64)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_time;
-
-    #[test]
-    fn times_in_the_shapes_logs_write() {
-        let t = 1_553_038_465; // 2019-03-19T23:34:25Z
-        assert_eq!(parse_time("2019-03-19T23:34:25.123456Z"), Some(t));
-        assert_eq!(parse_time("2019-03-19 23:34:25.123"), Some(t));
-        assert_eq!(parse_time("2019-03-19T23:34:25"), Some(t));
-        assert_eq!(parse_time("2019-03-20T00:34:25+01:00"), Some(t));
-        assert_eq!(parse_time("1553038465"), Some(t));
-        assert_eq!(parse_time("1553038465123"), Some(t));
-        assert_eq!(parse_time("yesterday"), None);
-        assert_eq!(parse_time("NaN"), None);
     }
 }

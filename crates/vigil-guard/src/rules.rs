@@ -10,7 +10,7 @@
 //! indexes (a candidate index and a bloom filter per logsource) took a third of the load
 //! time and most of the memory, and the prefilter does their job once for all rules.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
@@ -716,11 +716,7 @@ fn load_sources(
             .entry(rule_key(info.id.as_deref(), &info.title))
             .or_insert(i);
     }
-    let active: HashSet<String> = infos
-        .iter()
-        .map(|i| i.id.clone().unwrap_or_else(|| i.title.clone()))
-        .collect();
-    let correlations = CorrelationSet::build(&rules, &active, correlations, &mut errors);
+    let correlations = CorrelationSet::build(&rules, &by_key, correlations, &mut errors);
     errors.sort_by(|a, b| (a.kind, &a.path).cmp(&(b.kind, &b.path)));
     (
         RuleSet {

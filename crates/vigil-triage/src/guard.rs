@@ -78,7 +78,10 @@ pub fn group(alerts: &[Alert], window_secs: i64) -> Vec<Incident> {
     let mut by_key: BTreeMap<(String, Option<String>), Members> = BTreeMap::new();
     for (i, a) in alerts.iter().enumerate() {
         let host = a.field("Computer").unwrap_or_else(|| "-".into());
-        let t = a.time.as_deref().and_then(parse_time);
+        let t = a
+            .time
+            .as_deref()
+            .and_then(vigil_core::alert::parse_event_time);
         by_key.entry((host, user_of(a))).or_default().push((t, i));
     }
     let mut out = Vec::new();
@@ -154,19 +157,6 @@ fn make(alerts: &[Alert], host: &str, user: Option<String>, members: Vec<usize>)
         tactics,
         steering,
     }
-}
-
-fn parse_time(t: &str) -> Option<i64> {
-    use chrono::{DateTime, NaiveDateTime};
-    let t = t.trim();
-    if let Ok(d) = DateTime::parse_from_rfc3339(t) {
-        return Some(d.timestamp());
-    }
-    let bare = t.replacen(' ', "T", 1);
-    let bare = bare.trim_end_matches('Z');
-    NaiveDateTime::parse_from_str(bare, "%Y-%m-%dT%H:%M:%S%.f")
-        .ok()
-        .map(|d| d.and_utc().timestamp())
 }
 
 /// Most alerts of an incident shown to the model; the rest are counted.
