@@ -178,39 +178,50 @@ enum Outcome {
     OverBudget,
 }
 
-fn to_triage(p: ParsedVerdict, a: &Answer) -> Triage {
-    Triage {
-        verdict: p.verdict,
-        confidence: p.confidence,
-        reasoning: p.reasoning,
-        exploit: p.exploit,
-        fix: p.fix,
-        suppressed: false,
-        policy: None,
-        provider: a.provider.clone(),
-        model: a.model.clone(),
-        identity: a.identity.clone(),
-        dissent: Vec::new(),
+impl ParsedVerdict {
+    /// No verdict could be had, and why.
+    fn uncertain(reasoning: String) -> ParsedVerdict {
+        ParsedVerdict {
+            verdict: Verdict::Uncertain,
+            confidence: 0,
+            reasoning,
+            exploit: String::new(),
+            fix: String::new(),
+        }
+    }
+
+    /// The triage record: the verdict and who gave it.
+    fn into_triage(self, provider: String, model: String, identity: String) -> Triage {
+        Triage {
+            verdict: self.verdict,
+            confidence: self.confidence,
+            reasoning: self.reasoning,
+            exploit: self.exploit,
+            fix: self.fix,
+            suppressed: false,
+            policy: None,
+            provider,
+            model,
+            identity,
+            dissent: Vec::new(),
+        }
     }
 }
 
-fn unparsable(a: &Answer) -> Triage {
-    Triage {
-        verdict: Verdict::Uncertain,
-        confidence: 0,
-        reasoning: format!(
-            "the model's answer did not parse as a verdict: {}",
-            a.response.text.chars().take(200).collect::<String>()
+/// The verdict of one answer, or `uncertain` when it does not parse (the bool).
+fn one_answer(a: &Answer) -> (Triage, bool) {
+    let (p, parsed) = match parse_verdict(&a.response.text) {
+        Some(p) => (p, true),
+        None => (
+            ParsedVerdict::uncertain(format!(
+                "the model's answer did not parse as a verdict: {}",
+                a.response.text.chars().take(200).collect::<String>()
+            )),
+            false,
         ),
-        exploit: String::new(),
-        fix: String::new(),
-        suppressed: false,
-        policy: None,
-        provider: a.provider.clone(),
-        model: a.model.clone(),
-        identity: a.identity.clone(),
-        dissent: Vec::new(),
-    }
+    };
+    let t = p.into_triage(a.provider.clone(), a.model.clone(), a.identity.clone());
+    (t, parsed)
 }
 
 fn ask(router: &Router, role: &str, req: &ChatRequest) -> Outcome {
@@ -218,13 +229,9 @@ fn ask(router: &Router, role: &str, req: &ChatRequest) -> Outcome {
     if !ensemble {
         return match router.complete(role, req) {
             Ok(a) => {
-                let tokens = (a.response.tokens_in, a.response.tokens_out);
-                match parse_verdict(&a.response.text) {
-                    Some(p) => {
-                        Outcome::Verdict(Box::new(to_triage(p, &a)), tokens.0, tokens.1, true)
-                    }
-                    None => Outcome::Verdict(Box::new(unparsable(&a)), tokens.0, tokens.1, false),
-                }
+                let (t, parsed) = one_answer(&a);
+                let r = &a.response;
+                Outcome::Verdict(Box::new(t), r.tokens_in, r.tokens_out, parsed)
             }
             Err(RouteError::BudgetSpent) => Outcome::OverBudget,
             Err(_) => Outcome::Failed,
@@ -265,7 +272,7 @@ fn ask(router: &Router, role: &str, req: &ChatRequest) -> Outcome {
         Decision::Agreed(v) => Some(v),
         Decision::Disagreed(_) => None,
     };
-    let mut t = match agreed_on {
+    let verdict = match agreed_on {
         Some(v) => {
             let agreeing: Vec<&ParsedVerdict> = parsed
                 .iter()
@@ -276,35 +283,15 @@ fn ask(router: &Router, role: &str, req: &ChatRequest) -> Outcome {
                 .iter()
                 .max_by_key(|p| p.confidence)
                 .expect("agreed");
-            Triage {
-                verdict: v,
+            ParsedVerdict {
                 confidence: (agreeing.iter().map(|p| p.confidence as u32).sum::<u32>()
                     / agreeing.len() as u32) as u8,
-                reasoning: best.reasoning.clone(),
-                exploit: best.exploit.clone(),
-                fix: best.fix.clone(),
-                suppressed: false,
-                policy: None,
-                provider: providers,
-                model: models,
-                identity: identities,
-                dissent: Vec::new(),
+                ..(*best).clone()
             }
         }
-        None => Triage {
-            verdict: Verdict::Uncertain,
-            confidence: 0,
-            reasoning: "the ensemble did not agree".into(),
-            exploit: String::new(),
-            fix: String::new(),
-            suppressed: false,
-            policy: None,
-            provider: providers,
-            model: models,
-            identity: identities,
-            dissent: Vec::new(),
-        },
+        None => ParsedVerdict::uncertain("the ensemble did not agree".into()),
     };
+    let mut t = verdict.into_triage(providers, models, identities);
     if votes.iter().any(|v| *v != votes[0]) {
         t.dissent = dissent;
     }
