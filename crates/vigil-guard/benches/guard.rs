@@ -17,6 +17,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+
+// As in the `vigil` binary, so that the numbers are the ones users get.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use vigil_guard::matching::evaluate_unfiltered;
 use vigil_guard::{Event, load_rules, match_event, read_evtx, scan_file};
 

@@ -28,6 +28,10 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use rayon::prelude::*;
+
+// As in the `vigil` binary (see there why).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use vigil_guard::{ScanOutcome, load_rules, read_events, scan_files};
 
 #[derive(Clone, Copy, PartialEq, Eq)]

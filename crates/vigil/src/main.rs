@@ -10,6 +10,12 @@ use std::time::Instant;
 use vigil_core::{Report, Severity, report};
 use vigil_hunt::rules::RuleSet;
 
+// mimalloc with transparent huge pages off: guard allocates per event, and this
+// measured ~10% less CPU than glibc malloc for ~20 MB more peak memory (THP on cost
+// more than it saved, in page zeroing).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod eval_triage;
 mod guard;
 mod models;
