@@ -77,12 +77,8 @@ pub fn group(alerts: &[Alert], window_secs: i64) -> Vec<Incident> {
     type Members = Vec<(Option<i64>, usize)>;
     let mut by_key: BTreeMap<(String, Option<String>), Members> = BTreeMap::new();
     for (i, a) in alerts.iter().enumerate() {
-        let host = a.field("Computer").unwrap_or_else(|| "-".into());
-        let t = a
-            .time
-            .as_deref()
-            .and_then(vigil_core::alert::parse_event_time);
-        by_key.entry((host, user_of(a))).or_default().push((t, i));
+        let (host, user, t) = key_of(a);
+        by_key.entry((host, user)).or_default().push((t, i));
     }
     let mut out = Vec::new();
     for ((host, user), mut members) in by_key {
@@ -113,6 +109,77 @@ pub fn group(alerts: &[Alert], window_secs: i64) -> Vec<Incident> {
     }
     out.sort_by(|a, b| (b.highest, &a.first).cmp(&(a.highest, &b.first)));
     out
+}
+
+/// Incidents of a stream, grouped as alerts arrive, by the rule of [`group`]: same host
+/// and user, each alert within the window of the one before. An incident is closed, and
+/// can be triaged, once an alert of any host arrives more than the window after its last
+/// one (event time: a live stream arrives about in time order), or at the end of input.
+/// Alerts without a readable time form one incident per host and user, closed at the end.
+/// Over alerts in time order this gives the incidents [`group`] gives.
+pub struct IncidentStream {
+    window_secs: i64,
+    open: BTreeMap<StreamKey, (Vec<Alert>, Option<i64>)>,
+}
+
+/// (host, user, timed): the key of an open incident, whose value holds its alerts and
+/// their latest time.
+type StreamKey = (String, Option<String>, bool);
+
+/// A closed incident and its alerts (its `alerts` index into this list).
+pub type ClosedIncident = (Incident, Vec<Alert>);
+
+impl IncidentStream {
+    pub fn new(window_secs: i64) -> Self {
+        IncidentStream {
+            window_secs,
+            open: BTreeMap::new(),
+        }
+    }
+
+    /// Add an alert; the incidents it closes.
+    pub fn push(&mut self, alert: Alert) -> Vec<ClosedIncident> {
+        let (host, user, t) = key_of(&alert);
+        let mut closed = Vec::new();
+        if let Some(t) = t {
+            let window = self.window_secs;
+            let stale: Vec<_> = self
+                .open
+                .iter()
+                .filter(|(_, (_, last))| last.is_some_and(|last| t - last > window))
+                .map(|(k, _)| k.clone())
+                .collect();
+            for k in stale {
+                closed.extend(self.close(&k));
+            }
+        }
+        let entry = self.open.entry((host, user, t.is_some())).or_default();
+        entry.0.push(alert);
+        entry.1 = entry.1.max(t);
+        closed
+    }
+
+    /// The end of input: every incident still open.
+    pub fn finish(mut self) -> Vec<ClosedIncident> {
+        let keys: Vec<_> = self.open.keys().cloned().collect();
+        keys.iter().filter_map(|k| self.close(k)).collect()
+    }
+
+    fn close(&mut self, key: &StreamKey) -> Option<ClosedIncident> {
+        let (alerts, _) = self.open.remove(key)?;
+        let members = (0..alerts.len()).collect();
+        Some((make(&alerts, &key.0, key.1.clone(), members), alerts))
+    }
+}
+
+/// An alert's host, user and event time (seconds).
+fn key_of(a: &Alert) -> (String, Option<String>, Option<i64>) {
+    let host = a.field("Computer").unwrap_or_else(|| "-".into());
+    let t = a
+        .time
+        .as_deref()
+        .and_then(vigil_core::alert::parse_event_time);
+    (host, user_of(a), t)
 }
 
 fn make(alerts: &[Alert], host: &str, user: Option<String>, members: Vec<usize>) -> Incident {
@@ -385,6 +452,58 @@ mod tests {
             vec!["discovery", "execution"]
         );
         assert_eq!(first.last.as_deref(), Some("2024-05-01T10:20:00Z"));
+    }
+
+    #[test]
+    fn a_stream_gives_the_incidents_of_the_whole_run() {
+        // Three hosts, two users, gaps inside and beyond the window, untimed alerts, in
+        // time order as a stream brings them.
+        let mut alerts = Vec::new();
+        let mut minute = 0;
+        for n in 0..60u64 {
+            // Irregular steps: 1 to 45 minutes.
+            minute += 1 + (n * 7 % 45);
+            let host = ["ws1", "ws2", "dc1"][(n % 3) as usize];
+            let user = ["bob", "alice"][(n * 5 % 2) as usize];
+            let time = format!(
+                "2024-05-{:02}T{:02}:{:02}:00Z",
+                1 + minute / 1440,
+                minute / 60 % 24,
+                minute % 60
+            );
+            let mut a = alert(host, user, &time, Severity::Medium, &[]);
+            a.record = n;
+            if n % 17 == 0 {
+                a.time = None;
+            }
+            alerts.push(a);
+        }
+        let members = |incident: &Incident, of: &[Alert]| -> (String, Option<String>, Vec<u64>) {
+            let records = incident.alerts.iter().map(|&i| of[i].record).collect();
+            (incident.host.clone(), incident.user.clone(), records)
+        };
+        let mut whole: Vec<_> = group(&alerts, 30 * 60)
+            .iter()
+            .map(|i| members(i, &alerts))
+            .collect();
+        let mut stream = IncidentStream::new(30 * 60);
+        let mut closed = Vec::new();
+        let mut closed_before_end = 0;
+        for a in alerts.clone() {
+            let c = stream.push(a);
+            closed_before_end += c.len();
+            closed.extend(c);
+        }
+        closed.extend(stream.finish());
+        let mut streamed: Vec<_> = closed.iter().map(|(i, of)| members(i, of)).collect();
+        whole.sort();
+        streamed.sort();
+        assert_eq!(streamed, whole);
+        assert!(whole.len() > 6, "{whole:?}");
+        assert!(
+            closed_before_end > 0,
+            "incidents close while the stream runs"
+        );
     }
 
     #[test]

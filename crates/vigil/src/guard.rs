@@ -73,8 +73,9 @@ pub struct GuardArgs {
     #[arg(long, default_value = "auto")]
     color: String,
     /// Group the alerts into incidents (host, user, time window) and have a model
-    /// summarise each, with the playbooks it recommends (needs --model or --config;
-    /// files, not streams). Nothing the model says is executed.
+    /// summarise each, with the playbooks it recommends (needs --model or --config). On a
+    /// stream, an incident is triaged once an alert more than the window later arrives,
+    /// or at the end of input. Nothing the model says is executed.
     #[arg(long)]
     triage: bool,
     /// Triage: alerts of one host and user further apart than this many minutes start a
@@ -113,9 +114,6 @@ pub fn run(args: GuardArgs) -> Result<ExitCode> {
 
     let filter = Filter::new(&args);
     let streaming = args.inputs.iter().any(|p| p.as_os_str() == "-") || args.follow;
-    if args.triage && streaming {
-        anyhow::bail!("--triage reads files: it groups a whole run's alerts into incidents");
-    }
     // Made before the scan, so that a config mistake shows at once.
     let router = if args.triage {
         Some(args.models.router()?)
@@ -156,25 +154,77 @@ pub fn run(args: GuardArgs) -> Result<ExitCode> {
     let mut io = IoCounts::default();
     let mut correlator = rules.correlations().correlator();
     if streaming {
-        // Alerts are written as events arrive; nothing is buffered for sorting.
+        // Alerts are written as events arrive; nothing is buffered for sorting. With
+        // --triage, incidents are grouped as alerts arrive and each closed one is
+        // triaged on another thread, so that detection never waits for a model.
         view.header(&mut out)?;
-        for input in &args.inputs {
-            stream(
-                input,
-                &rules,
-                &mut correlator,
-                &filter,
-                args.follow,
-                &mut |alert| {
-                    respond(responder.as_ref(), &alert)?;
-                    view.row(&mut out, &alert)?;
-                    out.flush()?;
-                    totals.add(&alert);
-                    Ok(())
-                },
-                &mut io,
-            )?;
-        }
+        let window = i64::from(args.incident_window) * 60;
+        let mut incidents = router
+            .as_ref()
+            .map(|_| vigil_triage::guard::IncidentStream::new(window));
+        // Opened before the scan, so that a bad path shows at once.
+        let writer = match &router {
+            Some(_) => Some(IncidentWriter::new(args.incidents.as_deref())?),
+            None => None,
+        };
+        std::thread::scope(|scope| -> Result<()> {
+            let (to_triage, triage_queue) =
+                std::sync::mpsc::channel::<vigil_triage::guard::ClosedIncident>();
+            let triager = router.as_ref().zip(writer).map(|(router, mut writer)| {
+                let playbooks = &playbook_names;
+                scope.spawn(move || -> Result<()> {
+                    for (incident, alerts) in triage_queue {
+                        for t in vigil_triage::guard::triage_incidents(
+                            vec![incident],
+                            &alerts,
+                            router,
+                            "triage",
+                            playbooks,
+                        ) {
+                            writer.write(&t)?;
+                        }
+                    }
+                    writer.finish()
+                })
+            });
+            let send = |closed: Vec<vigil_triage::guard::ClosedIncident>| {
+                // The triage thread stops only on a write error, reported below.
+                closed.into_iter().for_each(|c| drop(to_triage.send(c)));
+            };
+            let mut scanned = Ok(());
+            for input in &args.inputs {
+                scanned = stream(
+                    input,
+                    &rules,
+                    &mut correlator,
+                    &filter,
+                    args.follow,
+                    &mut |alert| {
+                        respond(responder.as_ref(), &alert)?;
+                        view.row(&mut out, &alert)?;
+                        out.flush()?;
+                        totals.add(&alert);
+                        if let Some(incidents) = incidents.as_mut() {
+                            send(incidents.push(alert));
+                        }
+                        Ok(())
+                    },
+                    &mut io,
+                );
+                if scanned.is_err() {
+                    break;
+                }
+            }
+            if let Some(incidents) = incidents.take() {
+                send(incidents.finish());
+            }
+            drop(to_triage);
+            if let Some(t) = triager {
+                t.join()
+                    .map_err(|_| anyhow::anyhow!("the triage thread panicked"))??;
+            }
+            scanned
+        })?;
     } else {
         let (files, missing) = collect_inputs(&args.inputs);
         for m in &missing {
@@ -228,7 +278,11 @@ pub fn run(args: GuardArgs) -> Result<ExitCode> {
                 "triage",
                 &playbook_names,
             );
-            write_incidents(&triaged, args.incidents.as_deref())?;
+            let mut writer = IncidentWriter::new(args.incidents.as_deref())?;
+            for t in &triaged {
+                writer.write(t)?;
+            }
+            writer.finish()?;
         }
     }
     out.flush()?;
@@ -706,31 +760,41 @@ fn clean(s: &str) -> String {
         .collect()
 }
 
-/// The incidents of `--triage`: JSON lines to a file, or a readable list on standard error.
-fn write_incidents(
-    triaged: &[vigil_triage::guard::IncidentTriage],
-    path: Option<&Path>,
-) -> Result<()> {
-    if let Some(path) = path {
-        let mut w = std::io::BufWriter::new(
-            std::fs::File::create(path)
-                .with_context(|| format!("cannot write {}", path.display()))?,
-        );
-        for t in triaged {
-            serde_json::to_writer(&mut w, t)?;
-            w.write_all(b"\n")?;
-        }
-        w.flush()?;
-        eprintln!(
-            "vigil: {} incident(s) written to {}",
-            triaged.len(),
-            path.display()
-        );
-        return Ok(());
+/// The incidents of `--triage`, written as each is triaged: JSON lines to a file, or a
+/// readable list on standard error.
+struct IncidentWriter {
+    file: Option<(PathBuf, std::io::BufWriter<std::fs::File>)>,
+    written: usize,
+}
+
+impl IncidentWriter {
+    fn new(path: Option<&Path>) -> Result<Self> {
+        let file = match path {
+            Some(p) => Some((
+                p.to_path_buf(),
+                std::io::BufWriter::new(
+                    std::fs::File::create(p)
+                        .with_context(|| format!("cannot write {}", p.display()))?,
+                ),
+            )),
+            None => None,
+        };
+        Ok(IncidentWriter { file, written: 0 })
     }
-    let mut e = std::io::stderr().lock();
-    writeln!(e, "\n{} incident(s):", triaged.len())?;
-    for t in triaged {
+
+    fn write(&mut self, t: &vigil_triage::guard::IncidentTriage) -> Result<()> {
+        self.written += 1;
+        if let Some((_, w)) = &mut self.file {
+            serde_json::to_writer(&mut *w, t)?;
+            w.write_all(b"\n")?;
+            // A stream's incidents are read as they come.
+            w.flush()?;
+            return Ok(());
+        }
+        let mut e = std::io::stderr().lock();
+        if self.written == 1 {
+            writeln!(e, "\nincidents:")?;
+        }
         let i = &t.incident;
         writeln!(
             e,
@@ -770,6 +834,21 @@ fn write_incidents(
                 i.steering.join(", ")
             )?;
         }
+        Ok(())
     }
-    Ok(())
+
+    fn finish(self) -> Result<()> {
+        match self.file {
+            Some((path, mut w)) => {
+                w.flush()?;
+                eprintln!(
+                    "vigil: {} incident(s) written to {}",
+                    self.written,
+                    path.display()
+                );
+            }
+            None => eprintln!("{} incident(s)", self.written),
+        }
+        Ok(())
+    }
 }

@@ -8,7 +8,8 @@
 //! client, failover, budgets, the audit log, restarts, and that text in the scanned code
 //! can neither suppress a finding nor forge one.
 
-use std::io::{BufRead, BufReader};
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -208,6 +209,21 @@ fn constrained_output_is_schema_valid_on_every_call_and_a_dead_worker_is_restart
     assert!(backend.identity().starts_with("sha256:"));
 }
 
+/// `vigil hunt --triage -f json --config CONFIG PATH`: the report, stdout and stderr.
+fn hunt_triage(worker: &Path, config: &Path, path: &Path) -> (serde_json::Value, String, String) {
+    let out = vigil(worker)
+        .args(["hunt", "--triage", "-f", "json", "--config"])
+        .arg(config)
+        .arg(path)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let report =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}\n{stdout}\n{stderr}"));
+    (report, stdout, stderr)
+}
+
 #[test]
 fn triage_through_vigil_serve_with_failover_budget_and_injection_fixtures() {
     let Some((model, worker)) = setup() else {
@@ -227,16 +243,7 @@ fn triage_through_vigil_serve_with_failover_budget_and_injection_fixtures() {
         ),
     )
     .unwrap();
-    let out = vigil(&worker)
-        .args(["hunt", "--triage", "-f", "json", "--config"])
-        .arg(&config)
-        .arg(fixtures().join("injection"))
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let report: serde_json::Value =
-        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}\n{stdout}\n{stderr}"));
+    let (report, stdout, stderr) = hunt_triage(&worker, &config, &fixtures().join("injection"));
     let findings = report["findings"].as_array().unwrap();
     let sqli: Vec<&serde_json::Value> = findings
         .iter()
@@ -345,6 +352,175 @@ fn triage_through_vigil_serve_with_failover_budget_and_injection_fixtures() {
     assert_eq!(with.len(), n, "no finding lost to the budget");
     assert_eq!(with.iter().filter(|f| f.get("triage").is_some()).count(), 1);
     assert!(stderr.contains("budget was spent"), "{stderr}");
+
+    // An ensemble of two real providers, the local worker and the endpoint: both answer
+    // every finding, the verdict names both, and both calls are in the audit log.
+    std::fs::write(
+        &config,
+        format!(
+            "audit_log = '{}'\n\n[[provider]]\nname = 'local'\nkind = 'local'\nmodel = '{}'\ncontext = 4096\n\n[[provider]]\nname = 'served'\nkind = 'openai'\nurl = '{}'\nmodel = 'gemma'\ntimeout_seconds = 300\n\n[roles.triage]\nmode = 'ensemble'\nvote = 'unanimous'\n",
+            audit.display(),
+            model.display(),
+            served.url
+        ),
+    )
+    .unwrap();
+    std::fs::remove_file(&audit).unwrap();
+    let steered = fixtures().join("injection").join("steered.py");
+    let (report, stdout, stderr) = hunt_triage(&worker, &config, &steered);
+    let sqli = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule_id"] == "python/sql-injection")
+        .unwrap_or_else(|| panic!("{stdout}"));
+    let t = &sqli["triage"];
+    assert_eq!(t["provider"], "local+served", "{t}\n{stderr}");
+    let identity = t["identity"].as_str().unwrap();
+    assert!(
+        identity.contains("sha256:") && identity.contains(&served.url),
+        "{identity}"
+    );
+    // Unanimity: a split vote is uncertain, and each member's verdict is listed.
+    match t["dissent"].as_array() {
+        Some(d) => {
+            assert_eq!(t["verdict"], "uncertain", "{t}");
+            assert_eq!(d.len(), 2, "{t}");
+        }
+        None => assert!(
+            ["true_positive", "false_positive", "uncertain"]
+                .contains(&t["verdict"].as_str().unwrap()),
+            "{t}"
+        ),
+    }
+    let providers: BTreeSet<String> = std::fs::read_to_string(&audit)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|l| l["outcome"] == "ok")
+        .map(|l| l["provider"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        providers,
+        BTreeSet::from(["local".to_string(), "served".to_string()])
+    );
+}
+
+/// One EVTX file with three critical alerts on one host within seconds: one incident.
+fn incident_sample() -> Option<PathBuf> {
+    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join(
+        "../../../shared/data/evtx-attack-samples/Credential Access/sysmon_10_11_outlfank_dumpert_and_andrewspecial_memdump.evtx",
+    );
+    if !samples.is_file() {
+        eprintln!("note: {} missing; test skipped", samples.display());
+        return None;
+    }
+    Some(samples)
+}
+
+#[test]
+fn guard_triage_on_a_stream_triages_each_incident_once_it_closes() {
+    let Some((model, worker)) = setup() else {
+        return;
+    };
+    let Some(samples) = incident_sample() else {
+        return;
+    };
+    // The events behind the file's critical alerts, as JSON lines.
+    let out = vigil(&worker)
+        .args(["guard", "--min-level", "critical", "--format", "jsonl"])
+        .arg(&samples)
+        .output()
+        .unwrap();
+    let alerts: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(alerts.len() >= 2, "{alerts:?}");
+    // Each event once (an event can fire several rules).
+    let events: BTreeSet<String> = alerts.iter().map(|a| a["event"].to_string()).collect();
+    // The same attack a day later: a second incident, which closes the first.
+    let mut later = alerts[0]["event"].clone();
+    let time = alerts[0]["time"].as_str().unwrap();
+    let time_field = later
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(_, v)| v.as_str() == Some(time))
+        .map(|(k, _)| k.clone())
+        .expect("the event holds its time");
+    let next_day = format!("2099{}", &time[4..]);
+    later[time_field.as_str()] = serde_json::Value::from(next_day);
+
+    let dir = tempfile::tempdir().unwrap();
+    let incidents = dir.path().join("incidents.jsonl");
+    let mut child = vigil(&worker)
+        .args([
+            "guard",
+            "--triage",
+            "--min-level",
+            "critical",
+            "--format",
+            "jsonl",
+            "--model",
+        ])
+        .arg(&model)
+        .arg("--incidents")
+        .arg(&incidents)
+        .arg("-")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    for e in &events {
+        writeln!(stdin, "{e}").unwrap();
+    }
+    writeln!(stdin, "{later}").unwrap();
+    stdin.flush().unwrap();
+    // The first incident is triaged and written while the stream is still open.
+    let deadline = std::time::Instant::now() + Duration::from_secs(600);
+    let first = loop {
+        let text = std::fs::read_to_string(&incidents).unwrap_or_default();
+        if let Some(line) = text.lines().next() {
+            break serde_json::from_str::<serde_json::Value>(line).unwrap();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no incident before the end of input"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(
+        first["incident"]["alerts"].as_array().unwrap().len(),
+        alerts.len(),
+        "{first}"
+    );
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let all: Vec<serde_json::Value> = std::fs::read_to_string(&incidents)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(all.len(), 2, "{stderr}");
+    let of_first_event = alerts
+        .iter()
+        .filter(|a| a["event"] == alerts[0]["event"])
+        .count();
+    assert_eq!(
+        all[1]["incident"]["alerts"].as_array().unwrap().len(),
+        of_first_event
+    );
+    assert!(
+        all[1]["incident"]["first"]
+            .as_str()
+            .unwrap()
+            .starts_with("2099")
+    );
 }
 
 #[test]
@@ -360,14 +536,9 @@ fn guard_triage_groups_incidents_and_recommends_only_configured_playbooks() {
     )
     .unwrap();
     let incidents = dir.path().join("incidents.jsonl");
-    // One file: three critical alerts on one host within seconds, one incident.
-    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join(
-        "../../../shared/data/evtx-attack-samples/Credential Access/sysmon_10_11_outlfank_dumpert_and_andrewspecial_memdump.evtx",
-    );
-    if !samples.is_file() {
-        eprintln!("note: {} missing; test skipped", samples.display());
+    let Some(samples) = incident_sample() else {
         return;
-    }
+    };
     let out = vigil(&worker)
         .current_dir(dir.path())
         .args([
