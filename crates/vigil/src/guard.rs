@@ -215,7 +215,8 @@ pub fn run(args: GuardArgs) -> Result<ExitCode> {
                     break;
                 }
             }
-            if let Some(incidents) = incidents.take() {
+            // After an error, the incidents still open are not worth the wait.
+            if let Some(incidents) = incidents.take().filter(|_| scanned.is_ok()) {
                 send(incidents.finish());
             }
             drop(to_triage);
