@@ -477,6 +477,8 @@ pub struct PrefilterStats {
 
 /// Literals and the rules each of them opens.
 struct NeedleSet {
+    /// Unique in the process: names the set in the per-thread memo of scans.
+    id: u64,
     automaton: Searcher,
     rules: Vec<Vec<u32>>,
     /// The routes (rule logsources) of those rules: an event of other routes need not
@@ -551,6 +553,22 @@ impl Searcher {
             Searcher::Noncontiguous(a) => overlapping_matches(a, text, f),
         }
     }
+}
+
+/// Values longer than this are scanned every time (long ones rarely repeat).
+const MEMO_MAX_BYTES: usize = 256;
+/// Values remembered per thread; the memo starts afresh when it is full.
+const MEMO_MAX_ENTRIES: usize = 1 << 15;
+
+/// A thread's memo of scans: needle set id → value → the needles found in it.
+#[derive(Default)]
+struct Memo {
+    sets: FastMap<u64, FastMap<Box<str>, Box<[u32]>>>,
+    entries: usize,
+}
+
+thread_local! {
+    static MEMO: std::cell::RefCell<Memo> = std::cell::RefCell::new(Memo::default());
 }
 
 /// Texts at least this long are scanned as two parts in step, and four from twice
@@ -664,11 +682,58 @@ impl NeedleSet {
                 r
             })
             .collect();
+        static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         Some(NeedleSet {
+            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             automaton,
             rules,
             routes,
         })
+    }
+
+    /// [`NeedleSet::mark`], remembering per thread which needles a short value holds:
+    /// event logs repeat their values (the same images, command lines, services), and
+    /// a lookup costs a fraction of a scan. The memo is keyed by the set and the exact
+    /// text, so it opens the same gates a scan would.
+    #[must_use]
+    fn mark_memo(&self, text: &str, open: &mut RuleBits) -> bool {
+        if text.len() > MEMO_MAX_BYTES {
+            return self.mark(text, open);
+        }
+        MEMO.with_borrow_mut(|memo| {
+            if let Some(found) = memo.sets.get(&self.id).and_then(|m| m.get(text)) {
+                self.open_needles(found, open);
+                return true;
+            }
+            let mut found: Vec<u32> = Vec::new();
+            if !self
+                .automaton
+                .for_each_match(text, |i| found.push(i as u32))
+            {
+                return false;
+            }
+            found.sort_unstable();
+            found.dedup();
+            self.open_needles(&found, open);
+            if memo.entries >= MEMO_MAX_ENTRIES {
+                memo.sets.clear();
+                memo.entries = 0;
+            }
+            memo.entries += 1;
+            memo.sets
+                .entry(self.id)
+                .or_default()
+                .insert(text.into(), found.into());
+            true
+        })
+    }
+
+    fn open_needles(&self, needles: &[u32], open: &mut RuleBits) {
+        for &n in needles {
+            for &r in &self.rules[n as usize] {
+                open.set(r);
+            }
+        }
     }
 
     /// Open the rules of every literal in `text` (ASCII case folded); false when the
@@ -931,7 +996,7 @@ impl Prefilter {
                 return None;
             }
             if let Some(needles) = needles {
-                if !needles.mark(text, &mut open) {
+                if !needles.mark_memo(text, &mut open) {
                     return None;
                 }
                 if value.is_string()
@@ -1566,6 +1631,53 @@ mod tests {
                 }));
                 assert_eq!(got, want, "round {round}, {len} bytes");
             }
+        }
+    }
+
+    /// The memo opens what a scan opens: for a value seen before, for the same value in
+    /// another needle set, and after the memo was cleared for being full.
+    #[test]
+    fn remembered_scans_open_what_scans_open() {
+        let set = |needles: &[&str], rules: usize| {
+            let mut map = NeedleMap::new();
+            for (i, n) in needles.iter().enumerate() {
+                add_needle(&mut map, n.to_string(), (i % rules) as u32);
+            }
+            NeedleSet::build(map, RuleBits::full(1)).expect("builds")
+        };
+        let a = set(&["mimikatz", "sekurlsa", "exe", "\\cmd"], 4);
+        let b = set(&["powershell", "exe"], 2);
+        let texts = [
+            "C:\\Windows\\System32\\cmd.exe /c mimikatz.exe",
+            "powershell.exe -enc AAAA",
+            "",
+            "nothing here",
+        ];
+        let scanned = |s: &NeedleSet, t: &str| {
+            let mut open = RuleBits::new(4);
+            assert!(s.mark(t, &mut open));
+            open.0
+        };
+        let remembered = |s: &NeedleSet, t: &str| {
+            let mut open = RuleBits::new(4);
+            assert!(s.mark_memo(t, &mut open));
+            open.0
+        };
+        for round in 0..3 {
+            for t in texts {
+                for s in [&a, &b] {
+                    assert_eq!(remembered(s, t), scanned(s, t), "round {round}: {t:?}");
+                }
+            }
+        }
+        // Fill the memo past its bound: it starts afresh and still agrees.
+        for i in 0..MEMO_MAX_ENTRIES + 10 {
+            let t = format!("value {i} exe");
+            assert_eq!(remembered(&a, &t), scanned(&a, &t));
+        }
+        assert!(MEMO.with_borrow(|m| m.entries) <= MEMO_MAX_ENTRIES);
+        for t in texts {
+            assert_eq!(remembered(&a, t), scanned(&a, t), "{t:?}");
         }
     }
 
