@@ -406,6 +406,24 @@ fn triage_through_vigil_serve_with_failover_budget_and_injection_fixtures() {
     );
 }
 
+/// `vigil guard --triage` of critical alerts with the model, incidents to `incidents`.
+fn guard_triage(worker: &Path, model: &Path, incidents: &Path) -> Command {
+    let mut c = vigil(worker);
+    c.args([
+        "guard",
+        "--triage",
+        "--min-level",
+        "critical",
+        "--format",
+        "jsonl",
+        "--model",
+    ])
+    .arg(model)
+    .arg("--incidents")
+    .arg(incidents);
+    c
+}
+
 /// One EVTX file with three critical alerts on one host within seconds: one incident.
 fn incident_sample() -> Option<PathBuf> {
     let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join(
@@ -454,19 +472,7 @@ fn guard_triage_on_a_stream_triages_each_incident_once_it_closes() {
 
     let dir = tempfile::tempdir().unwrap();
     let incidents = dir.path().join("incidents.jsonl");
-    let mut child = vigil(&worker)
-        .args([
-            "guard",
-            "--triage",
-            "--min-level",
-            "critical",
-            "--format",
-            "jsonl",
-            "--model",
-        ])
-        .arg(&model)
-        .arg("--incidents")
-        .arg(&incidents)
+    let mut child = guard_triage(&worker, &model, &incidents)
         .arg("-")
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
@@ -539,22 +545,10 @@ fn guard_triage_groups_incidents_and_recommends_only_configured_playbooks() {
     let Some(samples) = incident_sample() else {
         return;
     };
-    let out = vigil(&worker)
+    let out = guard_triage(&worker, &model, &incidents)
         .current_dir(dir.path())
-        .args([
-            "guard",
-            "--triage",
-            "--min-level",
-            "critical",
-            "--format",
-            "jsonl",
-            "--model",
-        ])
-        .arg(&model)
         .arg("--playbooks")
         .arg(&playbooks)
-        .arg("--incidents")
-        .arg(&incidents)
         .arg(&samples)
         .output()
         .unwrap();
