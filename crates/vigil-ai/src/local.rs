@@ -26,9 +26,6 @@ use crate::audit::sha256_file;
 use crate::backend::{Backend, BackendError};
 use crate::chat::{ChatRequest, ChatResponse};
 
-/// How a timed-out call is reported (and told apart from a dead worker).
-const NO_ANSWER: &str = "model worker gave no answer in";
-
 /// A line the client sends.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct WorkerRequest {
@@ -198,7 +195,7 @@ impl LocalBackend {
         running: &mut Running,
         id: u64,
         request: &ChatRequest,
-    ) -> Result<ChatResponse, BackendError> {
+    ) -> Result<ChatResponse, NoAnswer> {
         let mut line = serde_json::to_string(&WorkerRequest {
             id,
             request: request.clone(),
@@ -218,12 +215,13 @@ impl LocalBackend {
                     return match (ok, error) {
                         (Some(r), _) => Ok(r),
                         (None, Some(e)) if e.kind == "rejected" => {
-                            Err(BackendError::Rejected(e.message))
+                            Err(BackendError::Rejected(e.message).into())
                         }
-                        (None, Some(e)) => Err(BackendError::BadAnswer(e.message)),
+                        (None, Some(e)) => Err(BackendError::BadAnswer(e.message).into()),
                         (None, None) => Err(BackendError::BadAnswer(
                             "model worker replied with neither answer nor error".into(),
-                        )),
+                        )
+                        .into()),
                     };
                 }
                 // A reply to an earlier call that timed out: not this one.
@@ -233,23 +231,46 @@ impl LocalBackend {
     }
 }
 
-fn read_message(
-    lines: &Receiver<String>,
-    timeout: Duration,
-) -> Result<WorkerMessage, BackendError> {
+/// Why a message from the worker could not be had: it ran out of time (the worker is
+/// still busy with the call), or anything else.
+enum NoAnswer {
+    TimedOut(Duration),
+    Failed(BackendError),
+}
+
+impl From<BackendError> for NoAnswer {
+    fn from(e: BackendError) -> Self {
+        NoAnswer::Failed(e)
+    }
+}
+
+impl From<NoAnswer> for BackendError {
+    fn from(e: NoAnswer) -> Self {
+        match e {
+            NoAnswer::TimedOut(after) => timed_out(after),
+            NoAnswer::Failed(e) => e,
+        }
+    }
+}
+
+fn timed_out(after: Duration) -> BackendError {
+    BackendError::Unavailable(format!(
+        "model worker gave no answer in {}s",
+        after.as_secs()
+    ))
+}
+
+fn read_message(lines: &Receiver<String>, timeout: Duration) -> Result<WorkerMessage, NoAnswer> {
     match lines.recv_timeout(timeout) {
         Ok(line) => serde_json::from_str(&line).map_err(|e| {
-            BackendError::BadAnswer(format!(
+            NoAnswer::Failed(BackendError::BadAnswer(format!(
                 "model worker wrote a line that is not a message ({e})"
-            ))
+            )))
         }),
-        Err(RecvTimeoutError::Timeout) => Err(BackendError::Unavailable(format!(
-            "{NO_ANSWER} {}s",
-            timeout.as_secs()
+        Err(RecvTimeoutError::Timeout) => Err(NoAnswer::TimedOut(timeout)),
+        Err(RecvTimeoutError::Disconnected) => Err(NoAnswer::Failed(BackendError::Unavailable(
+            "model worker died".into(),
         ))),
-        Err(RecvTimeoutError::Disconnected) => {
-            Err(BackendError::Unavailable("model worker died".into()))
-        }
     }
 }
 
@@ -285,17 +306,75 @@ impl Backend for LocalBackend {
             *next_id += 1;
             let running = slot.as_mut().expect("started above");
             match self.exchange(running, *next_id, request) {
-                Err(BackendError::Unavailable(e)) => {
+                Ok(r) => return Ok(r),
+                Err(NoAnswer::TimedOut(after)) => {
+                    let e = timed_out(after);
                     tracing::warn!("local model worker: {e}; restarting it");
                     *slot = None; // killed on drop
-                    if e.contains(NO_ANSWER) {
-                        return Err(BackendError::Unavailable(e));
-                    }
+                    return Err(e);
+                }
+                Err(NoAnswer::Failed(BackendError::Unavailable(e))) => {
+                    tracing::warn!("local model worker: {e}; restarting it");
+                    *slot = None; // killed on drop
                     last = Some(BackendError::Unavailable(e));
                 }
-                other => return other,
+                Err(NoAnswer::Failed(e)) => return Err(e),
             }
         }
         Err(last.expect("set in the loop"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chat::Message;
+
+    /// A worker process that says it is ready and then runs `then` (a shell script).
+    fn backend(then: &str) -> LocalBackend {
+        let ready = r#"{"ready":{"model":"m","n_ctx":64}}"#;
+        LocalBackend::new(
+            LocalConfig {
+                model: PathBuf::from("unused.gguf"),
+                context: 64,
+                threads: 1,
+                gpu_layers: 0,
+                timeout: Duration::from_secs(1),
+            },
+            WorkerCommand {
+                program: PathBuf::from("sh"),
+                args: vec!["-c".into(), format!("echo '{ready}'; {then}")],
+            },
+        )
+    }
+
+    fn call(b: &LocalBackend) -> BackendError {
+        b.complete(&ChatRequest::new(vec![Message::user("hi")]))
+            .expect_err("no answer")
+    }
+
+    #[test]
+    fn a_call_that_times_out_is_not_tried_again() {
+        let b = backend("sleep 30");
+        let e = call(&b);
+        assert!(
+            matches!(&e, BackendError::Unavailable(m) if m.contains("no answer in 1s")),
+            "{e}"
+        );
+        assert_eq!(b.starts(), 1, "not retried on a second worker");
+        // The busy worker was replaced: the next call starts a fresh one.
+        call(&b);
+        assert_eq!(b.starts(), 2);
+    }
+
+    #[test]
+    fn a_call_whose_worker_dies_is_tried_once_more() {
+        let b = backend("read request; exit 1");
+        let e = call(&b);
+        assert!(
+            matches!(&e, BackendError::Unavailable(m) if m.contains("died")),
+            "{e}"
+        );
+        assert_eq!(b.starts(), 2, "one more try on a fresh worker");
     }
 }

@@ -189,7 +189,9 @@ pub fn run(args: GuardArgs) -> Result<ExitCode> {
             });
             let send = |closed: Vec<vigil_triage::guard::ClosedIncident>| {
                 // The triage thread stops only on a write error, reported below.
-                closed.into_iter().for_each(|c| drop(to_triage.send(c)));
+                for c in closed {
+                    let _ = to_triage.send(c);
+                }
             };
             let mut scanned = Ok(());
             for input in &args.inputs {
