@@ -161,6 +161,7 @@ fn evaluate_indexed(rules: &RuleSet, event: &Event) -> Vec<(usize, EvaluationRes
     let routes = routes_for(rules, event);
     let open = rules.prefilter.open_gates(&event.fields, &routes);
     let mut results = Vec::new();
+    let mut later = crate::prefilter::LaterGates::default();
     let mut eval = |i: usize| {
         if let Some(r) = evaluate_rule(&rules.compiled[i], json) {
             results.push((i, r));
@@ -169,7 +170,9 @@ fn evaluate_indexed(rules: &RuleSet, event: &Event) -> Vec<(usize, EvaluationRes
     for &route in routes.iter() {
         let range = rules.route_ranges[route].clone();
         match &open {
-            Some(open) => rules.prefilter.ungated().union_in(open, range, &mut eval),
+            Some(open) => rules
+                .prefilter
+                .for_each_open(json, open, &mut later, range, &mut eval),
             // The event could not be scanned: evaluate every rule of the route.
             None => range.for_each(&mut eval),
         }

@@ -2,11 +2,13 @@
 //!
 //! Most Sigma rules can only match an event that contains one of a few literals: a
 //! process-creation rule on `Image|endswith: '\whoami.exe'` needs `\whoami.exe` in the
-//! event's `Image`. At load time each compiled rule is analysed into a *gate*: a set of
-//! requirements of which at least one holds on every event the rule matches. At match
-//! time one Aho-Corasick pass over the event's values (all needles of all rules, ASCII
-//! case-insensitive) and one look at its field names tell which gates are open; only
-//! those rules, and the rules without a gate, are evaluated by rsigma.
+//! event's `Image`. At load time each compiled rule is analysed into a *gate*: up to
+//! three clauses, each a set of requirements of which at least one holds on every event
+//! the rule matches. At match time one Aho-Corasick pass over the event's values (the
+//! needles of all rules' first clauses, ASCII case-insensitive) and one look at its field
+//! names tell which first clauses hold; for those rules the further clauses are checked
+//! on the fields they name (a rule on `Image` and `CommandLine` needs both); only rules
+//! all of whose clauses hold, and the rules without a gate, are evaluated by rsigma.
 //!
 //! # Soundness
 //!
@@ -28,9 +30,10 @@
 //! * A field item with any matcher except `Null` is false when the field is absent, so
 //!   the field's presence is a requirement (used for `re`, `cidr`, numeric comparisons,
 //!   `fieldref`, `exists: true`, ...). `exists: false` and `Null` give no gate.
-//! * `not` gives no gate. `and` / `all of` may take the requirements of any one of
-//!   its parts (each is necessary); `or` / `1 of` / `N of` (N >= 1) need the union of all
-//!   parts' requirements, and a part without a gate leaves the whole without one.
+//! * `not` gives no gate. `and` / `all of` take the clauses of all parts (each is
+//!   necessary) and keep the most selective; `or` / `1 of` / `N of` (N >= 1) need, per
+//!   clause, the union of one clause of every part, and a part without a gate leaves the
+//!   whole without one.
 //!   `0 of`, `all of` over no detection, and an empty detection give no gate.
 //! * Keyword detections (no field) require their literal somewhere in the event: the
 //!   scan covers every value of the event, nested ones included.
@@ -104,9 +107,44 @@ impl Requirement {
     }
 }
 
-/// What a part of a rule needs: `None` when it can match without any requirement we
-/// can check (no gate), else a set of which at least one holds.
-type Gate = Option<Vec<Requirement>>;
+/// Requirements of which at least one holds.
+type Clause = Vec<Requirement>;
+
+/// What a part of a rule needs: clauses that all hold on every event it matches (a
+/// conjunction of [`Clause`]s), the most selective first; `None` when it can match
+/// without any requirement we can check (no gate).
+type Gate = Option<Vec<Clause>>;
+
+/// Clauses kept per part: the first is checked by the scan for every rule; the others
+/// only for rules whose first clause holds, before rsigma evaluates them.
+const MAX_CLAUSES: usize = 3;
+
+/// How selective a clause is likely to be, lower being better.
+fn clause_score(clause: &Clause) -> (Option<u8>, usize) {
+    (clause.iter().map(Requirement::rank).max(), clause.len())
+}
+
+/// The gate of a single requirement.
+fn one(req: Requirement) -> Gate {
+    Some(vec![vec![req]])
+}
+
+/// Sorted by selectivity, without repeats or empty clauses, at most [`MAX_CLAUSES`].
+fn normalize(mut clauses: Vec<Clause>) -> Gate {
+    // An empty clause (an `or` over nothing) never holds; no gate is the cautious answer.
+    clauses.retain(|c| !c.is_empty());
+    clauses.sort_by_cached_key(clause_score);
+    let mut kept: Vec<Clause> = Vec::with_capacity(MAX_CLAUSES);
+    for c in clauses {
+        if kept.len() == MAX_CLAUSES {
+            break;
+        }
+        if !kept.contains(&c) {
+            kept.push(c);
+        }
+    }
+    (!kept.is_empty()).then_some(kept)
+}
 
 /// A field name rsigma resolves by a flat lookup only (no nested path).
 fn is_plain_field(name: &str) -> bool {
@@ -119,30 +157,40 @@ fn literal(field: Option<&str>, needle: &str) -> Gate {
         return None;
     }
     let field = field.filter(|f| is_plain_field(f)).map(str::to_string);
-    Some(vec![Requirement::Literal {
+    one(Requirement::Literal {
         field,
         needle: needle.to_string(),
-    }])
+    })
 }
 
-/// `or`: every branch must bring requirements.
+/// `or`: every branch must bring requirements. Each branch implies each of its clauses,
+/// so the `or` implies the union of any one clause per branch: the k-th clause of the
+/// result is the union of the branches' k-th clauses (a branch with fewer clauses
+/// giving its last).
 fn any_of(parts: impl IntoIterator<Item = Gate>) -> Gate {
-    let mut union = Vec::new();
-    for part in parts {
-        union.extend(part?);
+    let parts: Vec<Vec<Clause>> = parts.into_iter().collect::<Option<_>>()?;
+    if parts.len() == 1 {
+        return parts.into_iter().next().and_then(normalize);
     }
-    // An `or` over nothing never matches; no gate is the cautious answer.
-    (!union.is_empty()).then_some(union)
+    if parts.iter().any(Vec::is_empty) {
+        return None;
+    }
+    let depth = parts.iter().map(Vec::len).max()?;
+    normalize(
+        (0..depth)
+            .map(|k| {
+                parts
+                    .iter()
+                    .flat_map(|p| p[k.min(p.len() - 1)].iter().cloned())
+                    .collect()
+            })
+            .collect(),
+    )
 }
 
-/// `and`: any one part's requirements will do; take the most selective.
+/// `and`: every part's clauses hold; keep the most selective.
 fn all_of(parts: impl IntoIterator<Item = Gate>) -> Gate {
-    let score = |ws: &[Requirement]| (ws.iter().map(Requirement::rank).max(), ws.len());
-    parts
-        .into_iter()
-        .flatten()
-        .filter(|ws| !ws.is_empty())
-        .min_by_key(|ws| score(ws))
+    normalize(parts.into_iter().flatten().flatten().collect())
 }
 
 fn rule_gate(rule: &CompiledRule) -> Gate {
@@ -216,9 +264,9 @@ fn item_gate(item: &CompiledDetectionItem, depth: usize) -> Gate {
     };
     let presence = || {
         is_plain_field(field).then(|| {
-            vec![Requirement::Present {
+            vec![vec![Requirement::Present {
                 field: field.to_string(),
-            }]
+            }]]
         })
     };
     match item.exists {
@@ -243,10 +291,10 @@ fn matcher_gate(m: &CompiledMatcher, field: Option<&str>, depth: usize) -> Gate 
         // the lower-cased text equals the lower-cased value.
         CompiledMatcher::Exact { value, .. } if !value.is_empty() => {
             match field.filter(|f| is_plain_field(f)) {
-                Some(f) => Some(vec![Requirement::Exact {
+                Some(f) => one(Requirement::Exact {
                     field: f.to_string(),
                     value: value.to_lowercase(),
-                }]),
+                }),
                 None => literal(field, value),
             }
         }
@@ -282,10 +330,10 @@ fn matcher_gate(m: &CompiledMatcher, field: Option<&str>, depth: usize) -> Gate 
         // float spacing exceeds EPSILON, so only `v == n` itself matches.
         CompiledMatcher::NumericEq(n) if n.is_finite() && n.abs() >= 2.0 => {
             let field = field.filter(|f| is_plain_field(f))?;
-            Some(vec![Requirement::Number {
+            one(Requirement::Number {
                 field: field.to_string(),
                 value: n.to_bits(),
-            }])
+            })
         }
         // Other numeric comparisons, CIDR, field references, placeholders, timestamps,
         // negation, null, booleans, existence: no literal is guaranteed to appear in the
@@ -471,6 +519,8 @@ pub struct PrefilterStats {
     pub literals: usize,
     /// Rules gated (at least in part) on the mere presence of a field.
     pub presence_gated: usize,
+    /// Clauses checked, over all gated rules (each rule has one to [`MAX_CLAUSES`]).
+    pub clauses: usize,
     /// Bytes held by the automata.
     pub automata_bytes: usize,
 }
@@ -798,7 +848,44 @@ impl ExactValues {
     }
 }
 
+/// What the further clauses of rules found on one event (see
+/// [`Prefilter::for_each_open`]).
+#[derive(Default)]
+pub(crate) struct LaterGates {
+    /// The gate ids opened so far (made on the first clause checked).
+    open: Option<RuleBits>,
+    /// The `later_fields` scanned so far.
+    scanned: Vec<u32>,
+    /// Scratch text for nested values.
+    text: String,
+    /// A field could not be scanned: every clause counts as holding.
+    unscannable: bool,
+}
+
 impl FieldGates {
+    /// Open every gate the field's value opens (presence, numbers, exact values and
+    /// literals); false when it is nested too deeply to tell.
+    fn mark_field(&self, value: FieldRef<'_>, open: &mut RuleBits, nested: &mut String) -> bool {
+        if !self.mark_values(value, open) {
+            return false;
+        }
+        let Some(needles) = &self.needles else {
+            return true;
+        };
+        let text: &str = match value {
+            FieldRef::Str(s) => s,
+            other => {
+                nested.clear();
+                if !project_field(other, nested) {
+                    return false;
+                }
+                nested
+            }
+        };
+        needles.mark_memo(text, open)
+            && (!value.is_string() || text.is_ascii() || needles.mark(&text.to_lowercase(), open))
+    }
+
     /// Open the presence, number and exact-value gates the field's value opens; false
     /// when it is nested too deeply to tell.
     fn mark_values(&self, value: FieldRef<'_>, open: &mut RuleBits) -> bool {
@@ -817,12 +904,75 @@ pub(crate) struct Prefilter {
     anywhere: Option<NeedleSet>,
     /// Rules without a gate.
     ungated: RuleBits,
-    rules: usize,
+    /// Gate ids: one per gated rule's first clause (the rule's index), then one per
+    /// further clause.
+    ids: usize,
+    /// Per rule, the gate ids of its clauses after the first.
+    more_clauses: Vec<Vec<u32>>,
+    /// The gates of those clauses, by field, scanned only for rules whose first clause
+    /// holds.
+    later_fields: Vec<(String, FieldGates)>,
+    /// Per clause after the first (gate id minus the number of rules), the
+    /// `later_fields` it names.
+    clause_fields: Vec<Vec<u32>>,
     routes: usize,
     stats: PrefilterStats,
 }
 
 type NeedleMap = HashMap<String, (String, Vec<u32>)>;
+
+/// Gates being collected, by field, before the automata are built.
+#[derive(Default)]
+struct GateTables {
+    fields: FastMap<String, FieldGates>,
+    needles: HashMap<String, NeedleMap>,
+    anywhere: NeedleMap,
+    /// Gate id → the fields its clause names.
+    clause_fields: HashMap<u32, Vec<String>>,
+}
+
+impl GateTables {
+    /// Register every requirement of `clause` as opening gate `id`.
+    fn add(&mut self, clause: Clause, id: u32) {
+        let mut named = Vec::new();
+        for req in clause {
+            match req {
+                Requirement::Present { field } => {
+                    self.fields
+                        .entry(field.clone())
+                        .or_default()
+                        .presence
+                        .push(id);
+                    named.push(field);
+                }
+                Requirement::Number { field, value } => {
+                    let gates = self.fields.entry(field.clone()).or_default();
+                    gates.numbers.entry(value).or_default().push(id);
+                    named.push(field);
+                }
+                Requirement::Exact { field, value } => {
+                    let gates = self.fields.entry(field.clone()).or_default();
+                    gates.exact.add(value, id);
+                    named.push(field);
+                }
+                Requirement::Literal {
+                    field: Some(field),
+                    needle,
+                } => {
+                    add_needle(self.needles.entry(field.clone()).or_default(), needle, id);
+                    named.push(field);
+                }
+                Requirement::Literal {
+                    field: None,
+                    needle,
+                } => add_needle(&mut self.anywhere, needle, id),
+            }
+        }
+        named.sort();
+        named.dedup();
+        self.clause_fields.insert(id, named);
+    }
+}
 
 /// Longest needle looked for: a literal's prefix is in every text the literal is in, and
 /// the automata's build time grows with the square of a needle's length (three 25,000-byte
@@ -849,62 +999,74 @@ fn add_needle(map: &mut NeedleMap, mut needle: String, rule: u32) {
 impl Prefilter {
     /// `route_of[i]`: the route (rule logsource) of `rules[i]`, of `routes` in all.
     pub(crate) fn build(rules: &[CompiledRule], route_of: &[usize], routes: usize) -> Self {
-        let mut fields: FastMap<String, FieldGates> = FastMap::default();
-        let mut field_needles: HashMap<String, NeedleMap> = HashMap::new();
-        let mut anywhere: NeedleMap = HashMap::new();
+        let mut first = GateTables::default();
+        let mut later = GateTables::default();
         let mut ungated = RuleBits::new(rules.len());
         let mut stats = PrefilterStats {
             rules: rules.len(),
             ..PrefilterStats::default()
         };
+        // Gate ids: a rule's first clause opens the rule's own index; its further
+        // clauses open ids from `rules.len()` on (`owner` maps them back to the rule).
+        let mut more_clauses: Vec<Vec<u32>> = vec![Vec::new(); rules.len()];
+        let mut owner: Vec<u32> = Vec::new();
         for (i, rule) in rules.iter().enumerate() {
             let rule_idx = i as u32;
-            let Some(reqs) = rule_gate(rule) else {
+            let Some(clauses) = rule_gate(rule) else {
                 ungated.set(rule_idx);
-                stats.ungated += 1;
                 continue;
             };
-            let mut by_presence = false;
-            for req in reqs {
-                match req {
-                    Requirement::Present { field } => {
-                        by_presence = true;
-                        fields.entry(field).or_default().presence.push(rule_idx);
-                    }
-                    Requirement::Number { field, value } => {
-                        let gates = fields.entry(field).or_default();
-                        gates.numbers.entry(value).or_default().push(rule_idx);
-                    }
-                    Requirement::Exact { field, value } => {
-                        let gates = fields.entry(field).or_default();
-                        gates.exact.add(value, rule_idx);
-                    }
-                    Requirement::Literal {
-                        field: Some(field),
-                        needle,
-                    } => add_needle(field_needles.entry(field).or_default(), needle, rule_idx),
-                    Requirement::Literal {
-                        field: None,
-                        needle,
-                    } => add_needle(&mut anywhere, needle, rule_idx),
-                }
-            }
-            if by_presence {
+            let mut clauses = clauses.into_iter();
+            let Some(primary) = clauses.next() else {
+                ungated.set(rule_idx);
+                continue;
+            };
+            if primary
+                .iter()
+                .any(|r| matches!(r, Requirement::Present { .. }))
+            {
                 stats.presence_gated += 1;
             }
+            first.add(primary, rule_idx);
+            // Further clauses are checked field by field, only on the fields they name:
+            // one with a literal looked for anywhere in the event is left out.
+            for clause in clauses {
+                if clause
+                    .iter()
+                    .any(|r| matches!(r, Requirement::Literal { field: None, .. }))
+                {
+                    continue;
+                }
+                let id = (rules.len() + owner.len()) as u32;
+                owner.push(rule_idx);
+                more_clauses[i].push(id);
+                later.add(clause, id);
+            }
         }
+        stats.clauses = rules.len() + owner.len();
+        let rule_of = |id: u32| -> usize {
+            let id = id as usize;
+            if id < rules.len() {
+                id
+            } else {
+                owner[id - rules.len()] as usize
+            }
+        };
         // A needle set that cannot be built leaves its rules without a gate.
         let mut build = |needles: NeedleMap, ungated: &mut RuleBits| {
             stats.literals += needles.len();
             let mut needle_routes = RuleBits::new(routes);
-            for &r in needles.values().flat_map(|(_, r)| r) {
+            for &id in needles.values().flat_map(|(_, r)| r) {
                 // A rule without a known route: scan for its literals on every event.
-                match route_of.get(r as usize) {
+                match route_of.get(rule_of(id)) {
                     Some(&route) => needle_routes.set(route as u32),
                     None => needle_routes = RuleBits::full(routes),
                 }
             }
-            let orphans: Vec<u32> = needles.values().flat_map(|(_, r)| r.clone()).collect();
+            let orphans: Vec<u32> = needles
+                .values()
+                .flat_map(|(_, r)| r.iter().map(|&id| rule_of(id) as u32))
+                .collect();
             let set = NeedleSet::build(needles, needle_routes);
             match &set {
                 Some(set) => stats.automata_bytes += set.automaton.memory_usage(),
@@ -912,16 +1074,48 @@ impl Prefilter {
             }
             set
         };
-        for (field, needles) in field_needles {
+        let mut fields: FastMap<String, FieldGates> = first.fields;
+        for (field, needles) in first.needles {
             fields.entry(field).or_default().needles = build(needles, &mut ungated);
         }
-        let anywhere = build(anywhere, &mut ungated);
+        let anywhere = build(first.anywhere, &mut ungated);
+        // The fields of further clauses, numbered; and per clause, the fields it names.
+        let mut later_fields: Vec<(String, FieldGates)> = later.fields.into_iter().collect();
+        for (field, needles) in later.needles {
+            let set = build(needles, &mut ungated);
+            match later_fields.iter_mut().find(|(f, _)| *f == field) {
+                Some((_, gates)) => gates.needles = set,
+                None => later_fields.push((
+                    field,
+                    FieldGates {
+                        needles: set,
+                        ..FieldGates::default()
+                    },
+                )),
+            }
+        }
+        let clause_fields = owner
+            .iter()
+            .enumerate()
+            .map(|(k, _)| {
+                let id = (rules.len() + k) as u32;
+                later_fields
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, (field, _))| later.clause_fields[&id].contains(field))
+                    .map(|(n, _)| n as u32)
+                    .collect()
+            })
+            .collect();
         stats.ungated = (0..rules.len()).filter(|&i| ungated.contains(i)).count();
         Prefilter {
             fields,
             anywhere,
             ungated,
-            rules: rules.len(),
+            ids: rules.len() + owner.len(),
+            more_clauses,
+            later_fields,
+            clause_fields,
             routes,
             stats,
         }
@@ -932,15 +1126,71 @@ impl Prefilter {
     }
 
     /// Rules without a gate.
+    #[cfg(test)]
     pub(crate) fn ungated(&self) -> &RuleBits {
         &self.ungated
+    }
+
+    /// Call `f` with every rule in `range` that must be evaluated on `event`, whose
+    /// first clauses' gates are `open` (from [`Prefilter::open_gates`]): the ungated
+    /// rules and those all of whose clauses hold, ascending. A rule's further clauses
+    /// are checked only when its first one holds, scanning just the fields they name
+    /// (once per event: `later` carries what was found).
+    pub(crate) fn for_each_open(
+        &self,
+        event: &Fields,
+        open: &RuleBits,
+        later: &mut LaterGates,
+        range: std::ops::Range<usize>,
+        mut f: impl FnMut(usize),
+    ) {
+        self.ungated.union_in(open, range, |i| {
+            if self.ungated.contains(i)
+                || self.more_clauses[i]
+                    .iter()
+                    .all(|&id| self.clause_holds(event, later, id))
+            {
+                f(i);
+            }
+        });
+    }
+
+    fn clause_holds(&self, event: &Fields, later: &mut LaterGates, id: u32) -> bool {
+        if later.unscannable {
+            return true;
+        }
+        let rules = self.more_clauses.len();
+        let later_open = later.open.get_or_insert_with(|| RuleBits::new(self.ids));
+        for &n in &self.clause_fields[id as usize - rules] {
+            if later.scanned.contains(&n) {
+                continue;
+            }
+            later.scanned.push(n);
+            let (name, gates) = &self.later_fields[n as usize];
+            if let Some(value) = event.get(name)
+                && !gates.mark_field(value, later_open, &mut later.text)
+            {
+                later.unscannable = true;
+                return true;
+            }
+        }
+        later_open.contains(id as usize)
+    }
+
+    /// Whether the rule at `i` must be evaluated on an event whose open gates are `open`.
+    #[cfg(test)]
+    fn is_open(&self, event: &Fields, open: &RuleBits, i: usize) -> bool {
+        let mut found = false;
+        let mut later = LaterGates::default();
+        self.for_each_open(event, open, &mut later, i..i + 1, |_| found = true);
+        found
     }
 
     /// The gated rules of the event's `routes` whose gate the event opens (gates of
     /// rules of other routes are left as they fall); `None` when the event cannot be
     /// scanned (nested too deeply), and every rule must be evaluated.
     pub(crate) fn open_gates(&self, event: &Fields, routes: &[usize]) -> Option<RuleBits> {
-        let mut open = RuleBits::new(self.rules);
+        let mut open = RuleBits::new(self.ids);
         let mut event_routes = RuleBits::new(self.routes);
         for &r in routes {
             event_routes.set(r as u32);
@@ -1219,7 +1469,9 @@ mod tests {
         let pf = Prefilter::build(std::slice::from_ref(&rule), &[0], 1);
         let gated = !pf.ungated().contains(0);
         let fields = Fields::from_map(event.as_object().cloned().expect("an object"));
-        let open = pf.open_gates(&fields, &[0]).is_none_or(|o| o.contains(0)) || !gated;
+        let open = pf
+            .open_gates(&fields, &[0])
+            .is_none_or(|o| pf.is_open(&fields, &o, 0));
         let fires = evaluate_rule(&rule, &JsonEvent::borrow(&event)).is_some();
         // The flat map reads as the JSON object does.
         assert_eq!(evaluate_rule(&rule, &fields).is_some(), fires, "{event}");
@@ -1442,7 +1694,9 @@ mod tests {
         let gate = |p: &str| regex_gate(p, Some("f"));
         let lits = |p: &str| -> Option<Vec<String>> {
             gate(p).map(|g| {
+                assert_eq!(g.len(), 1, "{p}: one clause");
                 g.into_iter()
+                    .flatten()
                     .map(|r| match r {
                         Requirement::Literal { needle, .. } => needle,
                         other => panic!("{other:?}"),
@@ -1508,6 +1762,83 @@ mod tests {
         );
         let (gated, open, _) = check(d, json!({"Image": "c:\\cmd.exe", "CommandLine": "x"}));
         assert!(gated && !open);
+    }
+
+    #[test]
+    fn every_clause_of_an_and_must_hold() {
+        // The first clause (the image) holds, the second (the command line) does not.
+        let d = "    sel_img:\n        Image|endswith: '\\net.exe'\n    sel_cli:\n        CommandLine|contains: ' user '\n    condition: all of sel_*";
+        let (gated, open, fires) = check(
+            d,
+            json!({"Image": "c:\\net.exe", "CommandLine": "net view"}),
+        );
+        assert!(gated && !open && !fires);
+        // Nor the other way round; nor when the field of the second is absent.
+        let (_, open, _) = check(
+            d,
+            json!({"Image": "c:\\cmd.exe", "CommandLine": "net user"}),
+        );
+        assert!(!open);
+        let (_, open, _) = check(d, json!({"Image": "c:\\net.exe"}));
+        assert!(!open);
+        // Three parts: numbers, exact values and literals, each a clause.
+        let d = "    sel:\n        EventID: 5145\n        ObjectType: 'File'\n        RelativeTargetName|endswith: '\\desktop.ini'\n    condition: sel";
+        let all =
+            json!({"EventID": 5145, "ObjectType": "FILE", "RelativeTargetName": "x\\desktop.ini"});
+        assert_eq!(check(d, all.clone()), (true, true, true));
+        for (field, other) in [
+            ("EventID", json!(4624)),
+            ("ObjectType", json!("Key")),
+            ("RelativeTargetName", json!("x.ini")),
+        ] {
+            let mut event = all.clone();
+            event[field] = other;
+            assert_eq!(check(d, event), (true, false, false), "{field}");
+        }
+    }
+
+    #[test]
+    fn or_of_ands_keeps_a_clause_per_depth() {
+        // (Image and CommandLine) or CommandLine: the second clause is the union of the
+        // first branch's command-line literal and the second branch's.
+        let d = "    sel_1:\n        Image|contains: '\\windows\\'\n        CommandLine|contains: '\\..\\system32\\'\n    sel_2:\n        CommandLine|contains: '.exe\\..\\'\n    condition: 1 of sel_*";
+        let rule = compile(d);
+        let gate = rule_gate(&rule).expect("gated");
+        assert_eq!(gate.len(), 2, "{gate:?}");
+        let (gated, open, _) = check(
+            d,
+            json!({"Image": "c:\\windows\\x.exe", "CommandLine": "x.exe run"}),
+        );
+        assert!(gated && !open);
+        for cli in ["c:\\a\\..\\system32\\x", "y.exe\\..\\z"] {
+            let event = json!({"Image": "c:\\windows\\x.exe", "CommandLine": cli});
+            assert_eq!(check(d, event), (true, true, true), "{cli}");
+        }
+        // The second branch alone, without the first's image.
+        let event = json!({"Image": "d:\\x.exe", "CommandLine": "y.exe\\..\\z"});
+        assert_eq!(check(d, event), (true, true, true));
+    }
+
+    #[test]
+    fn a_clause_on_a_value_too_deep_to_scan_holds() {
+        let d = "    sel:\n        Image|endswith: '\\net.exe'\n        CommandLine|contains: ' user '\n    condition: sel";
+        let mut deep = json!("x");
+        for _ in 0..(MAX_SCAN_DEPTH + 5) {
+            deep = json!([deep]);
+        }
+        let rule = compile(d);
+        let pf = Prefilter::build(std::slice::from_ref(&rule), &[0], 1);
+        let fields = Fields::from_map(
+            json!({"Image": "c:\\net.exe", "CommandLine": deep})
+                .as_object()
+                .cloned()
+                .expect("an object"),
+        );
+        // Whichever clause comes first, the event is not skipped.
+        assert!(
+            pf.open_gates(&fields, &[0])
+                .is_none_or(|open| pf.is_open(&fields, &open, 0))
+        );
     }
 
     #[test]
