@@ -229,7 +229,7 @@ fn to_alert(
 ) -> Alert {
     let h = &result.header;
     let info = rules.rules.get(index);
-    let matched = result
+    let mut matched: Vec<MatchedField> = result
         .as_detection()
         .map(|d| {
             d.matched_fields
@@ -244,6 +244,9 @@ fn to_alert(
                 .collect()
         })
         .unwrap_or_default();
+    // rsigma lists them in the order of its detection map, which differs from run to
+    // run: sorted, two runs over the same logs write the same alerts.
+    matched.sort_by(|a, b| (&a.field, &a.value).cmp(&(&b.field, &b.value)));
     Alert {
         rule_id: h.rule_id.clone(),
         title: h.rule_title.clone(),
@@ -381,6 +384,36 @@ mod tests {
         assert_eq!(a.time.as_deref(), Some("2024-05-01T10:00:00Z"));
         assert_eq!(a.event["Image"], json!("C:\\Windows\\System32\\whoami.exe"));
         assert!(a.matched.iter().any(|m| m.field == "Image"));
+    }
+
+    #[test]
+    fn matched_fields_come_in_the_same_order_every_time() {
+        // Each rule's detections sit in a map of its own, with its own iteration order.
+        let docs: Vec<(PathBuf, String)> = (0..8)
+            .map(|n| {
+                (
+                    PathBuf::from(format!("rules/r{n}.yml")),
+                    format!("title: R{n}\nlogsource:\n    product: windows\n    category: process_creation\ndetection:\n    sel_a:\n        Image|endswith: '.exe'\n    sel_b:\n        CommandLine|contains: 'run'\n    sel_c:\n        User|contains: 'admin'\n    sel_d:\n        ParentImage|contains: 'explorer'\n    condition: all of sel_*\n"),
+                )
+            })
+            .collect();
+        let (set, errors) = load_rules_from_strs(&docs);
+        assert!(errors.is_empty(), "{errors:?}");
+        let mut event = sysmon_event("C:\\x.exe");
+        event.fields.insert("CommandLine", json!("x run"));
+        event.fields.insert("User", json!("admin"));
+        event.fields.insert("ParentImage", json!("C:\\explorer.exe"));
+        let alerts = match_events(&set, vec![event]);
+        assert_eq!(alerts.len(), 8);
+        for a in &alerts {
+            let fields: Vec<&str> = a.matched.iter().map(|m| m.field.as_str()).collect();
+            assert_eq!(
+                fields,
+                ["CommandLine", "Image", "ParentImage", "User"],
+                "{}",
+                a.title
+            );
+        }
     }
 
     #[test]
