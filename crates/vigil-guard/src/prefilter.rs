@@ -1278,7 +1278,7 @@ fn project_field(value: FieldRef<'_>, out: &mut String) -> bool {
             }
         }
         FieldRef::Number(n) => {
-            out.push_str(&number_text(n));
+            write_number(n, out);
             out.push(SEPARATOR);
         }
         FieldRef::Bool(b) => {
@@ -1311,7 +1311,7 @@ fn project(value: &Value, out: &mut String, depth: usize) -> bool {
             }
         }
         Value::Number(n) => {
-            out.push_str(&number_text(n));
+            write_number(n, out);
             out.push(SEPARATOR);
         }
         Value::Bool(b) => {
@@ -1440,6 +1440,16 @@ fn mark_exact(value: &Value, exact: &ExactValues, open: &mut RuleBits, depth: us
         Value::Null | Value::Object(_) => {}
     }
     true
+}
+
+/// [`number_text`], written at the end of `out`.
+fn write_number(n: &serde_json::Number, out: &mut String) {
+    use std::fmt::Write;
+    // Writing to a String cannot fail.
+    let _ = match n.as_i64() {
+        Some(i) => write!(out, "{i}"),
+        None => write!(out, "{}", n.as_f64().unwrap_or(f64::NAN)),
+    };
 }
 
 /// rsigma's text of a number: an i64 as an integer, anything else as an f64.
