@@ -125,16 +125,25 @@ pub fn read_evtx(path: &Path) -> EvtxReader {
     let settings = Arc::new(ParserSettings::new().num_threads(1));
     let mut pending = VecDeque::new();
     let mut missing = None;
-    let chunks = match catch_unwind(|| EvtxParser::from_path(path)) {
-        Ok(Ok(parser)) => {
+    let opened = match File::open(path) {
+        Ok(f) => Some(TrimmedFile::new(f, path)),
+        Err(e) => {
+            pending.push_back(Err(ReadError::new(path, None, format!("cannot open: {e}"))));
+            None
+        }
+    };
+    let parsed = opened.map(|f| catch_unwind(AssertUnwindSafe(|| EvtxParser::from_read_seek(f))));
+    let chunks = match parsed {
+        None => None,
+        Some(Ok(Ok(parser))) => {
             missing = missing_chunks(path, u64::from(parser.header().chunk_count));
             Some(parser.with_configuration((*settings).clone()).into_chunks())
         }
-        Ok(Err(e)) => {
+        Some(Ok(Err(e))) => {
             pending.push_back(Err(ReadError::new(path, None, error_chain(&e))));
             None
         }
-        Err(_) => {
+        Some(Err(_)) => {
             pending.push_back(Err(ReadError::new(
                 path,
                 None,
@@ -152,6 +161,78 @@ pub fn read_evtx(path: &Path) -> EvtxReader {
         batch: (rayon::current_num_threads() * 2).max(2),
         tail,
         missing,
+    }
+}
+
+/// An EVTX file as the parser reads it: without the chunks of zeros at its end. Windows
+/// makes log files in advance, so a log often ends in hundreds of unused chunks, which the
+/// parser would read and check byte by byte; here each is read once and checked a word
+/// at a time. Any other trailing chunk (a partial one, one that is not all zeros) stays,
+/// for the parser and the reader to report.
+pub struct TrimmedFile {
+    file: File,
+    /// Where the parser's view of the file ends.
+    len: u64,
+    /// The parser's position in that view.
+    pos: u64,
+}
+
+impl TrimmedFile {
+    fn new(mut file: File, path: &Path) -> Self {
+        let full = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        let len = used_length(&mut file, full).unwrap_or(full);
+        TrimmedFile { file, len, pos: 0 }
+    }
+}
+
+/// `len` less the whole chunks of zeros at the end of the file.
+fn used_length(file: &mut File, len: u64) -> std::io::Result<u64> {
+    use std::io::{Seek, SeekFrom};
+    let Some(body) = len.checked_sub(EVTX_FILE_HEADER_SIZE) else {
+        return Ok(len);
+    };
+    if body % EVTX_CHUNK_SIZE != 0 {
+        return Ok(len);
+    }
+    let mut end = len;
+    let mut chunk = vec![0u8; EVTX_CHUNK_SIZE as usize];
+    while end > EVTX_FILE_HEADER_SIZE {
+        file.seek(SeekFrom::Start(end - EVTX_CHUNK_SIZE))?;
+        file.read_exact(&mut chunk)?;
+        // No early exit: the whole fold is done with vector instructions.
+        if chunk.iter().fold(0u8, |acc, &b| acc | b) != 0 {
+            break;
+        }
+        end -= EVTX_CHUNK_SIZE;
+    }
+    file.seek(SeekFrom::Start(0))?;
+    Ok(end)
+}
+
+impl Read for TrimmedFile {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let left = self.len.saturating_sub(self.pos);
+        let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+        let n = self.file.read(&mut buf[..want])?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl std::io::Seek for TrimmedFile {
+    fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
+        use std::io::SeekFrom;
+        let pos = match to {
+            SeekFrom::Start(p) => Some(p),
+            SeekFrom::End(d) => self.len.checked_add_signed(d),
+            SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+        }
+        .ok_or_else(|| {
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, "seek out of range")
+        })?;
+        self.file.seek(SeekFrom::Start(pos))?;
+        self.pos = pos;
+        Ok(pos)
     }
 }
 
@@ -227,7 +308,7 @@ fn read_truncated_tail(
 /// Iterator over the events of one EVTX file (see [`read_evtx`]).
 pub struct EvtxReader {
     file: Arc<PathBuf>,
-    chunks: Option<IntoIterChunks<File>>,
+    chunks: Option<IntoIterChunks<TrimmedFile>>,
     settings: Arc<ParserSettings>,
     pending: VecDeque<Result<Event, ReadError>>,
     batch: usize,

@@ -154,6 +154,50 @@ fn truncated_evtx_copies_report_errors_and_keep_what_they_can() {
 }
 
 #[test]
+fn unused_chunks_at_the_end_are_skipped_and_garbage_is_still_reported() {
+    let Some(original) = big_sample() else { return };
+    let bytes = std::fs::read(&original).expect("read sample");
+    let records = |path: &Path| -> (Vec<u64>, Vec<ReadError>) {
+        let (events, errors) = split(read_evtx(path));
+        (events.iter().map(|e| e.record).collect(), errors)
+    };
+    let (want, errors) = records(&original);
+    assert!(errors.is_empty(), "{errors:?}");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let zeros = vec![0u8; 3 * 65536];
+    let mut garbage = vec![0u8; 65536];
+    garbage[1000] = 0x41;
+    let write = |name: &str, parts: &[&[u8]]| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, parts.concat()).expect("write");
+        path
+    };
+    // Unused chunks as Windows leaves them: the same records, nothing to report.
+    let (got, errors) = records(&write("padded.evtx", &[&bytes, &zeros]));
+    assert_eq!(got, want);
+    assert!(errors.is_empty(), "{errors:?}");
+    // A chunk that is not all zeros, after the unused ones, is still a bad chunk.
+    let (got, errors) = records(&write("garbage.evtx", &[&bytes, &zeros, &garbage]));
+    assert_eq!(got, want);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    // Unused chunks between used ones: the records of both used parts.
+    let first_chunk_end = 4096 + 65536;
+    let mut second = bytes[4096..first_chunk_end].to_vec();
+    // The copy of the first chunk is a chunk of its own (the same records again).
+    second.truncate(65536);
+    let (got, errors) = records(&write(
+        "gap.evtx",
+        &[&bytes[..first_chunk_end], &zeros, &second],
+    ));
+    let (first, first_errors) = records(&write("first.evtx", &[&bytes[..first_chunk_end]]));
+    assert_eq!(got.len(), 2 * first.len());
+    // Both are shorter than their header says, and told so.
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(first_errors.len(), 1, "{first_errors:?}");
+    assert!(errors[0].reason.contains("truncated"), "{errors:?}");
+}
+
+#[test]
 fn garbled_evtx_never_panics() {
     let Some(original) = big_sample() else { return };
     let bytes = std::fs::read(&original).expect("read sample");
