@@ -402,7 +402,9 @@ mod tests {
         let mut event = sysmon_event("C:\\x.exe");
         event.fields.insert("CommandLine", json!("x run"));
         event.fields.insert("User", json!("admin"));
-        event.fields.insert("ParentImage", json!("C:\\explorer.exe"));
+        event
+            .fields
+            .insert("ParentImage", json!("C:\\explorer.exe"));
         let alerts = match_events(&set, vec![event]);
         assert_eq!(alerts.len(), 8);
         for a in &alerts {
