@@ -159,10 +159,16 @@ impl IncidentStream {
         closed
     }
 
-    /// The end of input: every incident still open.
-    pub fn finish(mut self) -> Vec<ClosedIncident> {
+    /// Close every incident still open (the stream has gone quiet); alerts pushed later
+    /// open new ones.
+    pub fn close_all(&mut self) -> Vec<ClosedIncident> {
         let keys: Vec<_> = self.open.keys().cloned().collect();
         keys.iter().filter_map(|k| self.close(k)).collect()
+    }
+
+    /// The end of input: every incident still open.
+    pub fn finish(mut self) -> Vec<ClosedIncident> {
+        self.close_all()
     }
 
     fn close(&mut self, key: &StreamKey) -> Option<ClosedIncident> {
@@ -504,6 +510,27 @@ mod tests {
             closed_before_end > 0,
             "incidents close while the stream runs"
         );
+    }
+
+    #[test]
+    fn a_quiet_stream_closes_its_open_incidents() {
+        let mut stream = IncidentStream::new(30 * 60);
+        let a = alert("ws1", "bob", "2024-05-01T10:00:00Z", Severity::High, &[]);
+        let b = alert("ws2", "eve", "2024-05-01T10:01:00Z", Severity::High, &[]);
+        assert!(stream.push(a.clone()).is_empty());
+        assert!(stream.push(b).is_empty());
+        let closed = stream.close_all();
+        let hosts: Vec<&str> = closed.iter().map(|(i, _)| i.host.as_str()).collect();
+        assert_eq!(hosts, ["ws1", "ws2"]);
+        // Nothing is left open, and a later alert of the same host and user, within the
+        // window, starts an incident of its own.
+        assert!(stream.close_all().is_empty());
+        let mut c = a;
+        c.time = Some("2024-05-01T10:02:00Z".into());
+        assert!(stream.push(c).is_empty());
+        let last = stream.finish();
+        assert_eq!(last.len(), 1);
+        assert_eq!(last[0].0.first.as_deref(), Some("2024-05-01T10:02:00Z"));
     }
 
     #[test]

@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::RecvTimeoutError;
+use std::time::{Duration, Instant};
 use vigil_core::{Alert, Severity};
 use vigil_guard::RuleSet;
 
@@ -75,13 +77,18 @@ pub struct GuardArgs {
     /// Group the alerts into incidents (host, user, time window) and have a model
     /// summarise each, with the playbooks it recommends (needs --model or --config). On a
     /// stream, an incident is triaged once an alert more than the window later arrives,
-    /// or at the end of input. Nothing the model says is executed.
+    /// once the stream has been quiet for --incident-idle, or at the end of input.
+    /// Nothing the model says is executed.
     #[arg(long)]
     triage: bool,
     /// Triage: alerts of one host and user further apart than this many minutes start a
     /// new incident.
     #[arg(long, default_value_t = 30)]
     incident_window: u32,
+    /// Triage on a stream: after this many seconds without a new alert, the incidents
+    /// still open are closed and triaged (0: only by event time and at the end).
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    incident_idle: u64,
     /// Triage: write the incidents here as JSON lines (default: a readable list on
     /// standard error).
     #[arg(long, value_name = "FILE")]
@@ -159,40 +166,57 @@ pub fn run(args: GuardArgs) -> Result<ExitCode> {
         // triaged on another thread, so that detection never waits for a model.
         view.header(&mut out)?;
         let window = i64::from(args.incident_window) * 60;
-        let mut incidents = router
-            .as_ref()
-            .map(|_| vigil_triage::guard::IncidentStream::new(window));
+        let idle = (args.incident_idle > 0).then(|| Duration::from_secs(args.incident_idle));
+        // Set after a scan error: the incidents still open are not worth the wait.
+        let abandoned = AtomicBool::new(false);
         // Opened before the scan, so that a bad path shows at once.
         let writer = match &router {
             Some(_) => Some(IncidentWriter::new(args.incidents.as_deref())?),
             None => None,
         };
         std::thread::scope(|scope| -> Result<()> {
-            let (to_triage, triage_queue) =
-                std::sync::mpsc::channel::<vigil_triage::guard::ClosedIncident>();
+            // Alerts go to the triage thread, which groups them into incidents and
+            // triages each as it closes: by event time, when the stream goes quiet (a
+            // wall-clock wait it alone can keep), and at the end.
+            let (to_triage, triage_queue) = std::sync::mpsc::channel::<Alert>();
+            let abandoned = &abandoned;
             let triager = router.as_ref().zip(writer).map(|(router, mut writer)| {
                 let playbooks = &playbook_names;
                 scope.spawn(move || -> Result<()> {
-                    for (incident, alerts) in triage_queue {
-                        for t in vigil_triage::guard::triage_incidents(
-                            vec![incident],
-                            &alerts,
-                            router,
-                            "triage",
-                            playbooks,
-                        ) {
-                            writer.write(&t)?;
+                    let mut incidents = vigil_triage::guard::IncidentStream::new(window);
+                    let mut triage = |closed: Vec<vigil_triage::guard::ClosedIncident>| {
+                        for (incident, alerts) in closed {
+                            for t in vigil_triage::guard::triage_incidents(
+                                vec![incident],
+                                &alerts,
+                                router,
+                                "triage",
+                                playbooks,
+                            ) {
+                                writer.write(&t)?;
+                            }
                         }
+                        anyhow::Ok(())
+                    };
+                    loop {
+                        let next = match idle {
+                            Some(idle) => triage_queue.recv_timeout(idle),
+                            None => triage_queue
+                                .recv()
+                                .map_err(|_| RecvTimeoutError::Disconnected),
+                        };
+                        match next {
+                            Ok(alert) => triage(incidents.push(alert))?,
+                            Err(RecvTimeoutError::Timeout) => triage(incidents.close_all())?,
+                            Err(RecvTimeoutError::Disconnected) => break,
+                        }
+                    }
+                    if !abandoned.load(Ordering::Relaxed) {
+                        triage(incidents.finish())?;
                     }
                     writer.finish()
                 })
             });
-            let send = |closed: Vec<vigil_triage::guard::ClosedIncident>| {
-                // The triage thread stops only on a write error, reported below.
-                for c in closed {
-                    let _ = to_triage.send(c);
-                }
-            };
             let mut scanned = Ok(());
             for input in &args.inputs {
                 scanned = stream(
@@ -206,8 +230,10 @@ pub fn run(args: GuardArgs) -> Result<ExitCode> {
                         view.row(&mut out, &alert)?;
                         out.flush()?;
                         totals.add(&alert);
-                        if let Some(incidents) = incidents.as_mut() {
-                            send(incidents.push(alert));
+                        if triager.is_some() {
+                            // The triage thread stops only on a write error, reported
+                            // below.
+                            let _ = to_triage.send(alert);
                         }
                         Ok(())
                     },
@@ -217,9 +243,8 @@ pub fn run(args: GuardArgs) -> Result<ExitCode> {
                     break;
                 }
             }
-            // After an error, the incidents still open are not worth the wait.
-            if let Some(incidents) = incidents.take().filter(|_| scanned.is_ok()) {
-                send(incidents.finish());
+            if scanned.is_err() {
+                abandoned.store(true, Ordering::Relaxed);
             }
             drop(to_triage);
             if let Some(t) = triager {

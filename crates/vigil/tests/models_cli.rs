@@ -424,6 +424,39 @@ fn guard_triage(worker: &Path, model: &Path, incidents: &Path) -> Command {
     c
 }
 
+/// The critical alerts of `samples`, and the events behind them as JSON lines (each
+/// event once: an event can fire several rules).
+fn critical_alerts(worker: &Path, samples: &Path) -> (Vec<serde_json::Value>, BTreeSet<String>) {
+    let out = vigil(worker)
+        .args(["guard", "--min-level", "critical", "--format", "jsonl"])
+        .arg(samples)
+        .output()
+        .unwrap();
+    let alerts: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(alerts.len() >= 2, "{alerts:?}");
+    let events = alerts.iter().map(|a| a["event"].to_string()).collect();
+    (alerts, events)
+}
+
+/// The first incident written to `incidents`, waited for (the stream stays open).
+fn first_incident(incidents: &Path) -> serde_json::Value {
+    let deadline = std::time::Instant::now() + Duration::from_secs(600);
+    loop {
+        let text = std::fs::read_to_string(incidents).unwrap_or_default();
+        if let Some(line) = text.lines().next() {
+            return serde_json::from_str(line).unwrap();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no incident before the end of input"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
 /// One EVTX file with three critical alerts on one host within seconds: one incident.
 fn incident_sample() -> Option<PathBuf> {
     let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join(
@@ -444,19 +477,7 @@ fn guard_triage_on_a_stream_triages_each_incident_once_it_closes() {
     let Some(samples) = incident_sample() else {
         return;
     };
-    // The events behind the file's critical alerts, as JSON lines.
-    let out = vigil(&worker)
-        .args(["guard", "--min-level", "critical", "--format", "jsonl"])
-        .arg(&samples)
-        .output()
-        .unwrap();
-    let alerts: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    assert!(alerts.len() >= 2, "{alerts:?}");
-    // Each event once (an event can fire several rules).
-    let events: BTreeSet<String> = alerts.iter().map(|a| a["event"].to_string()).collect();
+    let (alerts, events) = critical_alerts(&worker, &samples);
     // The same attack a day later: a second incident, which closes the first.
     let mut later = alerts[0]["event"].clone();
     let time = alerts[0]["time"].as_str().unwrap();
@@ -486,18 +507,7 @@ fn guard_triage_on_a_stream_triages_each_incident_once_it_closes() {
     writeln!(stdin, "{later}").unwrap();
     stdin.flush().unwrap();
     // The first incident is triaged and written while the stream is still open.
-    let deadline = std::time::Instant::now() + Duration::from_secs(600);
-    let first = loop {
-        let text = std::fs::read_to_string(&incidents).unwrap_or_default();
-        if let Some(line) = text.lines().next() {
-            break serde_json::from_str::<serde_json::Value>(line).unwrap();
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no incident before the end of input"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    };
+    let first = first_incident(&incidents);
     assert_eq!(
         first["incident"]["alerts"].as_array().unwrap().len(),
         alerts.len(),
@@ -527,6 +537,45 @@ fn guard_triage_on_a_stream_triages_each_incident_once_it_closes() {
             .unwrap()
             .starts_with("2099")
     );
+}
+
+#[test]
+fn guard_triage_on_a_quiet_stream_triages_the_open_incident() {
+    let Some((model, worker)) = setup() else {
+        return;
+    };
+    let Some(samples) = incident_sample() else {
+        return;
+    };
+    let (alerts, events) = critical_alerts(&worker, &samples);
+    let dir = tempfile::tempdir().unwrap();
+    let incidents = dir.path().join("incidents.jsonl");
+    let mut child = guard_triage(&worker, &model, &incidents)
+        .args(["--incident-idle", "2", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    for e in &events {
+        writeln!(stdin, "{e}").unwrap();
+    }
+    stdin.flush().unwrap();
+    // No later alert closes it, and the input stays open: the quiet closes it.
+    let first = first_incident(&incidents);
+    assert_eq!(
+        first["incident"]["alerts"].as_array().unwrap().len(),
+        alerts.len(),
+        "{first}"
+    );
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    // Triaged once: nothing is left open for the end of input.
+    let all = std::fs::read_to_string(&incidents).unwrap();
+    assert_eq!(all.lines().count(), 1, "{all}");
 }
 
 #[test]
