@@ -441,13 +441,60 @@ fn critical_alerts(worker: &Path, samples: &Path) -> (Vec<serde_json::Value>, BT
     (alerts, events)
 }
 
-/// The first incident written to `incidents`, waited for (the stream stays open).
-fn first_incident(incidents: &Path) -> serde_json::Value {
+/// `vigil guard --triage ARGS -` with `lines` written to its standard input, which is left
+/// open.
+fn triage_stream(
+    worker: &Path,
+    model: &Path,
+    incidents: &Path,
+    args: &[&str],
+    lines: &[String],
+) -> (std::process::Child, std::process::ChildStdin) {
+    let mut child = guard_triage(worker, model, incidents)
+        .args(args)
+        .arg("-")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    for l in lines {
+        writeln!(stdin, "{l}").unwrap();
+    }
+    stdin.flush().unwrap();
+    (child, stdin)
+}
+
+/// Close the stream, wait for the run to end (with alerts: exit code 1), and read every
+/// incident written.
+fn end_stream(
+    child: std::process::Child,
+    stdin: std::process::ChildStdin,
+    incidents: &Path,
+) -> Vec<serde_json::Value> {
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    std::fs::read_to_string(incidents)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// Wait for the first incident written to `incidents` (the stream stays open) and check
+/// that it holds `alerts` alerts.
+fn first_incident_of(incidents: &Path, alerts: usize) {
     let deadline = std::time::Instant::now() + Duration::from_secs(600);
     loop {
         let text = std::fs::read_to_string(incidents).unwrap_or_default();
         if let Some(line) = text.lines().next() {
-            return serde_json::from_str(line).unwrap();
+            let first: serde_json::Value = serde_json::from_str(line).unwrap();
+            let held = first["incident"]["alerts"].as_array().unwrap().len();
+            assert_eq!(held, alerts, "{first}");
+            return;
         }
         assert!(
             std::time::Instant::now() < deadline,
@@ -493,36 +540,14 @@ fn guard_triage_on_a_stream_triages_each_incident_once_it_closes() {
 
     let dir = tempfile::tempdir().unwrap();
     let incidents = dir.path().join("incidents.jsonl");
-    let mut child = guard_triage(&worker, &model, &incidents)
-        .arg("-")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    for e in &events {
-        writeln!(stdin, "{e}").unwrap();
-    }
-    writeln!(stdin, "{later}").unwrap();
-    stdin.flush().unwrap();
-    // The first incident is triaged and written while the stream is still open.
-    let first = first_incident(&incidents);
-    assert_eq!(
-        first["incident"]["alerts"].as_array().unwrap().len(),
-        alerts.len(),
-        "{first}"
-    );
-    drop(stdin);
-    let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    let all: Vec<serde_json::Value> = std::fs::read_to_string(&incidents)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    assert_eq!(all.len(), 2, "{stderr}");
+    let mut lines: Vec<String> = events.into_iter().collect();
+    lines.push(later.to_string());
+    let (child, stdin) = triage_stream(&worker, &model, &incidents, &[], &lines);
+    // The first incident, of all the alerts, is triaged and written while the stream is
+    // still open.
+    first_incident_of(&incidents, alerts.len());
+    let all = end_stream(child, stdin, &incidents);
+    assert_eq!(all.len(), 2, "{all:?}");
     let of_first_event = alerts
         .iter()
         .filter(|a| a["event"] == alerts[0]["event"])
@@ -550,32 +575,19 @@ fn guard_triage_on_a_quiet_stream_triages_the_open_incident() {
     let (alerts, events) = critical_alerts(&worker, &samples);
     let dir = tempfile::tempdir().unwrap();
     let incidents = dir.path().join("incidents.jsonl");
-    let mut child = guard_triage(&worker, &model, &incidents)
-        .args(["--incident-idle", "2", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    for e in &events {
-        writeln!(stdin, "{e}").unwrap();
-    }
-    stdin.flush().unwrap();
-    // No later alert closes it, and the input stays open: the quiet closes it.
-    let first = first_incident(&incidents);
-    assert_eq!(
-        first["incident"]["alerts"].as_array().unwrap().len(),
-        alerts.len(),
-        "{first}"
+    let lines: Vec<String> = events.into_iter().collect();
+    let (child, stdin) = triage_stream(
+        &worker,
+        &model,
+        &incidents,
+        &["--incident-idle", "2"],
+        &lines,
     );
-    drop(stdin);
-    let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    // No later alert closes it, and the input stays open: the quiet closes it.
+    first_incident_of(&incidents, alerts.len());
     // Triaged once: nothing is left open for the end of input.
-    let all = std::fs::read_to_string(&incidents).unwrap();
-    assert_eq!(all.lines().count(), 1, "{all}");
+    let all = end_stream(child, stdin, &incidents);
+    assert_eq!(all.len(), 1, "{all:?}");
 }
 
 #[test]
