@@ -1030,6 +1030,7 @@ impl Prefilter {
                 stats.presence_gated += 1;
             }
             first.add(primary, rule_idx);
+            stats.clauses += 1;
             // Further clauses are checked field by field, only on the fields they name:
             // one with a literal looked for anywhere in the event is left out.
             for clause in clauses {
@@ -1045,7 +1046,7 @@ impl Prefilter {
                 later.add(clause, id);
             }
         }
-        stats.clauses = rules.len() + owner.len();
+        stats.clauses += owner.len();
         let rule_of = |id: u32| -> usize {
             let id = id as usize;
             if id < rules.len() {
@@ -1818,6 +1819,9 @@ mod tests {
         let rule = compile(d);
         let gate = rule_gate(&rule).expect("gated");
         assert_eq!(gate.len(), 2, "{gate:?}");
+        let not = compile("    sel:\n        Image|endswith: 'x'\n    condition: not sel");
+        let pf = Prefilter::build(&[rule, not], &[0, 0], 1);
+        assert_eq!((pf.stats().ungated, pf.stats().clauses), (1, 2));
         let (gated, open, _) = check(
             d,
             json!({"Image": "c:\\windows\\x.exe", "CommandLine": "x.exe run"}),
