@@ -171,9 +171,6 @@ fn literal(field: Option<&str>, needle: &str) -> Gate {
 /// giving its last).
 fn any_of(parts: impl IntoIterator<Item = Gate>) -> Gate {
     let parts: Vec<Vec<Clause>> = parts.into_iter().collect::<Option<_>>()?;
-    if parts.len() == 1 {
-        return parts.into_iter().next().and_then(normalize);
-    }
     if parts.iter().any(Vec::is_empty) {
         return None;
     }
@@ -906,6 +903,7 @@ pub(crate) struct Prefilter {
     anywhere: Option<NeedleSet>,
     /// Rules without a gate.
     ungated: RuleBits,
+    rules: usize,
     /// Gate ids: one per gated rule's first clause (the rule's index), then one per
     /// further clause.
     ids: usize,
@@ -929,13 +927,12 @@ struct GateTables {
     fields: FastMap<String, FieldGates>,
     needles: HashMap<String, NeedleMap>,
     anywhere: NeedleMap,
-    /// Gate id → the fields its clause names.
-    clause_fields: HashMap<u32, Vec<String>>,
 }
 
 impl GateTables {
-    /// Register every requirement of `clause` as opening gate `id`.
-    fn add(&mut self, clause: Clause, id: u32) {
+    /// Register every requirement of `clause` as opening gate `id`; the fields the
+    /// clause names.
+    fn add(&mut self, clause: Clause, id: u32) -> Vec<String> {
         let mut named = Vec::new();
         for req in clause {
             match req {
@@ -972,7 +969,7 @@ impl GateTables {
         }
         named.sort();
         named.dedup();
-        self.clause_fields.insert(id, named);
+        named
     }
 }
 
@@ -1012,6 +1009,8 @@ impl Prefilter {
         // clauses open ids from `rules.len()` on (`owner` maps them back to the rule).
         let mut more_clauses: Vec<Vec<u32>> = vec![Vec::new(); rules.len()];
         let mut owner: Vec<u32> = Vec::new();
+        // Per further clause (in `owner`'s order), the fields it names.
+        let mut named: Vec<Vec<String>> = Vec::new();
         for (i, rule) in rules.iter().enumerate() {
             let rule_idx = i as u32;
             let Some(clauses) = rule_gate(rule) else {
@@ -1043,7 +1042,7 @@ impl Prefilter {
                 let id = (rules.len() + owner.len()) as u32;
                 owner.push(rule_idx);
                 more_clauses[i].push(id);
-                later.add(clause, id);
+                named.push(later.add(clause, id));
             }
         }
         stats.clauses += owner.len();
@@ -1083,38 +1082,26 @@ impl Prefilter {
         }
         let anywhere = build(first.anywhere, &mut ungated);
         // The fields of further clauses, numbered; and per clause, the fields it names.
-        let mut later_fields: Vec<(String, FieldGates)> = later.fields.into_iter().collect();
+        let mut later_gates = later.fields;
         for (field, needles) in later.needles {
-            let set = build(needles, &mut ungated);
-            match later_fields.iter_mut().find(|(f, _)| *f == field) {
-                Some((_, gates)) => gates.needles = set,
-                None => later_fields.push((
-                    field,
-                    FieldGates {
-                        needles: set,
-                        ..FieldGates::default()
-                    },
-                )),
-            }
+            later_gates.entry(field).or_default().needles = build(needles, &mut ungated);
         }
-        let clause_fields = owner
+        let later_fields: Vec<(String, FieldGates)> = later_gates.into_iter().collect();
+        let number: HashMap<&str, u32> = later_fields
             .iter()
             .enumerate()
-            .map(|(k, _)| {
-                let id = (rules.len() + k) as u32;
-                later_fields
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, (field, _))| later.clause_fields[&id].contains(field))
-                    .map(|(n, _)| n as u32)
-                    .collect()
-            })
+            .map(|(n, (field, _))| (field.as_str(), n as u32))
+            .collect();
+        let clause_fields = named
+            .iter()
+            .map(|fields| fields.iter().map(|f| number[f.as_str()]).collect())
             .collect();
         stats.ungated = (0..rules.len()).filter(|&i| ungated.contains(i)).count();
         Prefilter {
             fields,
             anywhere,
             ungated,
+            rules: rules.len(),
             ids: rules.len() + owner.len(),
             more_clauses,
             later_fields,
@@ -1162,9 +1149,8 @@ impl Prefilter {
         if later.unscannable {
             return true;
         }
-        let rules = self.more_clauses.len();
         let later_open = later.open.get_or_insert_with(|| RuleBits::new(self.ids));
-        for &n in &self.clause_fields[id as usize - rules] {
+        for &n in &self.clause_fields[id as usize - self.rules] {
             if later.scanned.contains(&n) {
                 continue;
             }
@@ -1193,7 +1179,8 @@ impl Prefilter {
     /// rules of other routes are left as they fall); `None` when the event cannot be
     /// scanned (nested too deeply), and every rule must be evaluated.
     pub(crate) fn open_gates(&self, event: &Fields, routes: &[usize]) -> Option<RuleBits> {
-        let mut open = RuleBits::new(self.ids);
+        // First clauses open the rules' own indices only.
+        let mut open = RuleBits::new(self.rules);
         let mut event_routes = RuleBits::new(self.routes);
         for &r in routes {
             event_routes.set(r as u32);

@@ -126,7 +126,7 @@ pub fn read_evtx(path: &Path) -> EvtxReader {
     let mut pending = VecDeque::new();
     let mut missing = None;
     let opened = match File::open(path) {
-        Ok(f) => Some(TrimmedFile::new(f, path)),
+        Ok(f) => Some(TrimmedFile::new(f)),
         Err(e) => {
             pending.push_back(Err(ReadError::new(path, None, format!("cannot open: {e}"))));
             None
@@ -169,7 +169,7 @@ pub fn read_evtx(path: &Path) -> EvtxReader {
 /// parser would read and check byte by byte; here each is read once and checked a word
 /// at a time. Any other trailing chunk (a partial one, one that is not all zeros) stays,
 /// for the parser and the reader to report.
-pub struct TrimmedFile {
+struct TrimmedFile {
     file: File,
     /// Where the parser's view of the file ends.
     len: u64,
@@ -178,8 +178,8 @@ pub struct TrimmedFile {
 }
 
 impl TrimmedFile {
-    fn new(mut file: File, path: &Path) -> Self {
-        let full = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    fn new(mut file: File) -> Self {
+        let full = file.metadata().map(|m| m.len()).unwrap_or(0);
         let len = used_length(&mut file, full).unwrap_or(full);
         TrimmedFile { file, len, pos: 0 }
     }
