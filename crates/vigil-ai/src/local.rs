@@ -307,16 +307,19 @@ impl Backend for LocalBackend {
             let running = slot.as_mut().expect("started above");
             match self.exchange(running, *next_id, request) {
                 Ok(r) => return Ok(r),
-                Err(NoAnswer::TimedOut(after)) => {
-                    let e = timed_out(after);
+                // Busy with the call, or gone: replaced either way.
+                Err(
+                    no_answer @ (NoAnswer::TimedOut(_)
+                    | NoAnswer::Failed(BackendError::Unavailable(_))),
+                ) => {
+                    let timed_out = matches!(no_answer, NoAnswer::TimedOut(_));
+                    let e = BackendError::from(no_answer);
                     tracing::warn!("local model worker: {e}; restarting it");
                     *slot = None; // killed on drop
-                    return Err(e);
-                }
-                Err(NoAnswer::Failed(BackendError::Unavailable(e))) => {
-                    tracing::warn!("local model worker: {e}; restarting it");
-                    *slot = None; // killed on drop
-                    last = Some(BackendError::Unavailable(e));
+                    if timed_out {
+                        return Err(e);
+                    }
+                    last = Some(e);
                 }
                 Err(NoAnswer::Failed(e)) => return Err(e),
             }
