@@ -166,7 +166,12 @@ pub fn run(args: GuardArgs) -> Result<ExitCode> {
         // triaged on another thread, so that detection never waits for a model.
         view.header(&mut out)?;
         let window = i64::from(args.incident_window) * 60;
-        let idle = (args.incident_idle > 0).then(|| Duration::from_secs(args.incident_idle));
+        // No idle close: a wait past `Instant`'s range, which `recv_timeout` makes a
+        // plain `recv`.
+        let idle = match args.incident_idle {
+            0 => Duration::MAX,
+            secs => Duration::from_secs(secs),
+        };
         // Set after a scan error: the incidents still open are not worth the wait.
         let abandoned = AtomicBool::new(false);
         // Opened before the scan, so that a bad path shows at once.
@@ -199,13 +204,7 @@ pub fn run(args: GuardArgs) -> Result<ExitCode> {
                         anyhow::Ok(())
                     };
                     loop {
-                        let next = match idle {
-                            Some(idle) => triage_queue.recv_timeout(idle),
-                            None => triage_queue
-                                .recv()
-                                .map_err(|_| RecvTimeoutError::Disconnected),
-                        };
-                        match next {
+                        match triage_queue.recv_timeout(idle) {
                             Ok(alert) => triage(incidents.push(alert))?,
                             Err(RecvTimeoutError::Timeout) => triage(incidents.close_all())?,
                             Err(RecvTimeoutError::Disconnected) => break,
