@@ -375,6 +375,10 @@ fn stdin_alerts_stream_out_before_eof_and_a_burst_loses_nothing() {
         stderr.contains(" 2001 events"),
         "events in == events processed: {stderr}"
     );
+    assert!(
+        stderr.contains("events per CPU-second after rule loading"),
+        "{stderr}"
+    );
     assert!(start.elapsed() < Duration::from_secs(120));
 }
 
