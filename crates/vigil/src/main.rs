@@ -125,6 +125,22 @@ enum EvalCommand {
     Triage(eval_triage::EvalTriageArgs),
 }
 
+/// The log filter: `VIGIL_LOG` in `target=level,level` form (tracing's `Targets`
+/// directives), else warnings, and errors only from the EVTX parser. (`EnvFilter` would
+/// bring in `matchers`, whose `regex-automata` features make every regex of the process,
+/// each Sigma rule's included, build a full DFA at load time.)
+fn log_filter(directives: Option<&str>) -> tracing_subscriber::filter::Targets {
+    const DEFAULT: &str = "warn,evtx=error";
+    let default = || DEFAULT.parse().expect("the default log filter parses");
+    match directives {
+        Some(d) => d.parse().unwrap_or_else(|e| {
+            eprintln!("vigil: VIGIL_LOG ignored ({e}); using {DEFAULT}");
+            default()
+        }),
+        None => default(),
+    }
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 pub(crate) enum EvalFormat {
     Text,
@@ -132,13 +148,14 @@ pub(crate) enum EvalFormat {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("VIGIL_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,evtx=error")),
-        )
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let fmt = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
+        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none());
+    tracing_subscriber::registry()
+        .with(fmt)
+        .with(log_filter(std::env::var("VIGIL_LOG").ok().as_deref()))
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
@@ -395,4 +412,30 @@ fn list_rules(dir: Option<PathBuf>) -> Result<ExitCode> {
         )?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::log_filter;
+    use tracing::Level;
+
+    #[test]
+    fn log_filter_defaults_to_warnings_and_quiet_evtx() {
+        let f = log_filter(None);
+        assert!(f.would_enable("vigil_guard::readers", &Level::WARN));
+        assert!(!f.would_enable("vigil_guard::readers", &Level::INFO));
+        assert!(!f.would_enable("evtx::evtx_chunk", &Level::WARN));
+        assert!(f.would_enable("evtx::evtx_chunk", &Level::ERROR));
+    }
+
+    #[test]
+    fn log_filter_reads_directives_and_falls_back_on_bad_ones() {
+        let f = log_filter(Some("info,vigil_guard=debug"));
+        assert!(f.would_enable("vigil_guard::rules", &Level::DEBUG));
+        assert!(f.would_enable("vigil_hunt", &Level::INFO));
+        assert!(!f.would_enable("vigil_hunt", &Level::DEBUG));
+        let bad = log_filter(Some("vigil_guard=loud"));
+        assert!(!bad.would_enable("vigil_guard", &Level::INFO));
+        assert!(bad.would_enable("vigil_guard", &Level::WARN));
+    }
 }
