@@ -1432,7 +1432,8 @@ fn mark_exact(value: &Value, exact: &ExactValues, open: &mut RuleBits, depth: us
     true
 }
 
-/// [`number_text`], written at the end of `out`.
+/// rsigma's text of a number (an i64 as an integer, anything else as an f64), written
+/// at the end of `out`.
 fn write_number(n: &serde_json::Number, out: &mut String) {
     use std::fmt::Write;
     // Writing to a String cannot fail.
@@ -1442,12 +1443,11 @@ fn write_number(n: &serde_json::Number, out: &mut String) {
     };
 }
 
-/// rsigma's text of a number: an i64 as an integer, anything else as an f64.
+/// [`write_number`] into a text of its own.
 fn number_text(n: &serde_json::Number) -> String {
-    match n.as_i64() {
-        Some(i) => i.to_string(),
-        None => n.as_f64().unwrap_or(f64::NAN).to_string(),
-    }
+    let mut text = String::new();
+    write_number(n, &mut text);
+    text
 }
 
 #[cfg(test)]

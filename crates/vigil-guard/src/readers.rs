@@ -132,11 +132,14 @@ pub fn read_evtx(path: &Path) -> EvtxReader {
             None
         }
     };
+    // The file's length, read once: the trimmed view, and the checks for missing and cut
+    // chunks, all go by it.
+    let full = opened.as_ref().map_or(0, |f| f.full);
     let parsed = opened.map(|f| catch_unwind(AssertUnwindSafe(|| EvtxParser::from_read_seek(f))));
     let chunks = match parsed {
         None => None,
         Some(Ok(Ok(parser))) => {
-            missing = missing_chunks(path, u64::from(parser.header().chunk_count));
+            missing = missing_chunks(full, u64::from(parser.header().chunk_count));
             Some(parser.with_configuration((*settings).clone()).into_chunks())
         }
         Some(Ok(Err(e))) => {
@@ -152,7 +155,7 @@ pub fn read_evtx(path: &Path) -> EvtxReader {
             None
         }
     };
-    let tail = chunks.as_ref().and_then(|_| truncated_tail(path));
+    let tail = chunks.as_ref().and_then(|_| truncated_tail(full));
     EvtxReader {
         file,
         chunks,
@@ -171,6 +174,8 @@ pub fn read_evtx(path: &Path) -> EvtxReader {
 /// for the parser and the reader to report.
 struct TrimmedFile {
     file: File,
+    /// The file's whole length.
+    full: u64,
     /// Where the parser's view of the file ends.
     len: u64,
     /// The parser's position in that view.
@@ -179,9 +184,17 @@ struct TrimmedFile {
 
 impl TrimmedFile {
     fn new(mut file: File) -> Self {
+        use std::io::{Seek, SeekFrom};
         let full = file.metadata().map(|m| m.len()).unwrap_or(0);
         let len = used_length(&mut file, full).unwrap_or(full);
-        TrimmedFile { file, len, pos: 0 }
+        // Back to the start, where `pos` says the parser is, whatever the check read last.
+        let _ = file.seek(SeekFrom::Start(0));
+        TrimmedFile {
+            file,
+            full,
+            len,
+            pos: 0,
+        }
     }
 }
 
@@ -205,7 +218,6 @@ fn used_length(file: &mut File, len: u64) -> std::io::Result<u64> {
         }
         end -= EVTX_CHUNK_SIZE;
     }
-    file.seek(SeekFrom::Start(0))?;
     Ok(end)
 }
 
@@ -237,8 +249,7 @@ impl std::io::Seek for TrimmedFile {
 }
 
 /// The file header names more chunks than the file holds (a copy cut at a chunk boundary).
-fn missing_chunks(path: &Path, in_header: u64) -> Option<String> {
-    let len = std::fs::metadata(path).ok()?.len();
+fn missing_chunks(len: u64, in_header: u64) -> Option<String> {
     let present = len
         .saturating_sub(EVTX_FILE_HEADER_SIZE)
         .div_ceil(EVTX_CHUNK_SIZE);
@@ -254,8 +265,7 @@ const EVTX_CHUNK_HEADER_SIZE: u64 = 512;
 /// A last chunk cut short (a copy interrupted, a log carved from disk): its number, where
 /// it starts, and how many bytes of it there are. The `evtx` crate skips such a chunk
 /// without a word, so the reader parses what there is of it and says it was cut.
-fn truncated_tail(path: &Path) -> Option<(u64, u64, u64)> {
-    let len = std::fs::metadata(path).ok()?.len();
+fn truncated_tail(len: u64) -> Option<(u64, u64, u64)> {
     let body = len.checked_sub(EVTX_FILE_HEADER_SIZE)?;
     let partial = body % EVTX_CHUNK_SIZE;
     (partial > 0).then(|| {

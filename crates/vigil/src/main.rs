@@ -125,22 +125,6 @@ enum EvalCommand {
     Triage(eval_triage::EvalTriageArgs),
 }
 
-/// The log filter: `VIGIL_LOG` in `target=level,level` form (tracing's `Targets`
-/// directives), else warnings, and errors only from the EVTX parser. (`EnvFilter` would
-/// bring in `matchers`, whose `regex-automata` features make every regex of the process,
-/// each Sigma rule's included, build a full DFA at load time.)
-fn log_filter(directives: Option<&str>) -> tracing_subscriber::filter::Targets {
-    const DEFAULT: &str = "warn,evtx=error";
-    let default = || DEFAULT.parse().expect("the default log filter parses");
-    match directives {
-        Some(d) => d.parse().unwrap_or_else(|e| {
-            eprintln!("vigil: VIGIL_LOG ignored ({e}); using {DEFAULT}");
-            default()
-        }),
-        None => default(),
-    }
-}
-
 #[derive(Clone, Copy, ValueEnum)]
 pub(crate) enum EvalFormat {
     Text,
@@ -178,6 +162,22 @@ fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// The log filter: `VIGIL_LOG` in `target=level,level` form (tracing's `Targets`
+/// directives), else warnings, and errors only from the EVTX parser. (`EnvFilter` would
+/// bring in `matchers`, whose `regex-automata` features make every regex of the process,
+/// each Sigma rule's included, build a full DFA at load time.)
+fn log_filter(directives: Option<&str>) -> tracing_subscriber::filter::Targets {
+    const DEFAULT: &str = "warn,evtx=error";
+    let default = || DEFAULT.parse().expect("the default log filter parses");
+    match directives {
+        Some(d) => d.parse().unwrap_or_else(|e| {
+            eprintln!("vigil: VIGIL_LOG ignored ({e}); using {DEFAULT}");
+            default()
+        }),
+        None => default(),
     }
 }
 
