@@ -41,6 +41,7 @@ pub mod mapping;
 pub mod matching;
 mod prefilter;
 pub mod readers;
+pub mod rule_cache;
 pub mod rules;
 
 pub use correlation::{CorrelationSet, Correlator};
@@ -54,9 +55,10 @@ pub use readers::{
     InputFormat, ReadError, detect_format, read_events, read_evtx, read_json, read_jsonl,
     read_jsonl_from,
 };
+pub use rule_cache::RuleCache;
 pub use rules::{
-    LoadErrorKind, LoadStats, RuleInfo, RuleLoadError, RuleSet, load_rules, load_rules_from_strs,
-    load_rules_with,
+    LoadErrorKind, LoadStats, RuleInfo, RuleLoadError, RuleSet, load_rules, load_rules_cached,
+    load_rules_from_strs, load_rules_from_strs_cached, load_rules_with,
 };
 
 pub use rsigma_eval;

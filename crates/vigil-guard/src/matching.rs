@@ -163,7 +163,7 @@ fn evaluate_indexed(rules: &RuleSet, event: &Event) -> Vec<(usize, EvaluationRes
     let mut results = Vec::new();
     let mut later = crate::prefilter::LaterGates::default();
     let mut eval = |i: usize| {
-        if let Some(r) = evaluate_rule(&rules.compiled[i], json) {
+        if let Some(r) = rules.compiled(i).and_then(|rule| evaluate_rule(rule, json)) {
             results.push((i, r));
         }
     };
@@ -187,7 +187,7 @@ pub fn evaluate_unfiltered(rules: &RuleSet, event: &Event) -> Vec<EvaluationResu
     let mut results = Vec::new();
     for &route in routes_for(rules, event).iter() {
         for i in rules.route_ranges[route].clone() {
-            results.extend(evaluate_rule(&rules.compiled[i], json));
+            results.extend(rules.compiled(i).and_then(|rule| evaluate_rule(rule, json)));
         }
     }
     results

@@ -66,8 +66,8 @@ const MAX_ANALYSIS_DEPTH: usize = 64;
 const MAX_SCAN_DEPTH: usize = 256;
 
 /// One thing a rule needs from an event.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Requirement {
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub(crate) enum Requirement {
     /// The literal occurs in the value of `field` (`None`: anywhere in the event).
     Literal {
         field: Option<String>,
@@ -108,12 +108,12 @@ impl Requirement {
 }
 
 /// Requirements of which at least one holds.
-type Clause = Vec<Requirement>;
+pub(crate) type Clause = Vec<Requirement>;
 
 /// What a part of a rule needs: clauses that all hold on every event it matches (a
 /// conjunction of [`Clause`]s), the most selective first; `None` when it can match
 /// without any requirement we can check (no gate).
-type Gate = Option<Vec<Clause>>;
+pub(crate) type Gate = Option<Vec<Clause>>;
 
 /// Clauses kept per part: the first is checked by the scan for every rule; the second
 /// only for rules whose first clause holds, before rsigma evaluates them. (A third cut
@@ -192,7 +192,8 @@ fn all_of(parts: impl IntoIterator<Item = Gate>) -> Gate {
     normalize(parts.into_iter().flatten().flatten().collect())
 }
 
-fn rule_gate(rule: &CompiledRule) -> Gate {
+/// What the rule needs from an event (see the module's soundness rules); `None`: no gate.
+pub(crate) fn rule_gate(rule: &CompiledRule) -> Gate {
     if rule.conditions.is_empty() {
         return None;
     }
@@ -997,23 +998,31 @@ fn add_needle(map: &mut NeedleMap, mut needle: String, rule: u32) {
 
 impl Prefilter {
     /// `route_of[i]`: the route (rule logsource) of `rules[i]`, of `routes` in all.
+    #[cfg(test)]
     pub(crate) fn build(rules: &[CompiledRule], route_of: &[usize], routes: usize) -> Self {
+        Self::from_gates(rules.iter().map(rule_gate).collect(), route_of, routes)
+    }
+
+    /// The prefilter over rules with these gates (`gates[i]` the gate of rule `i`, from
+    /// [`rule_gate`], perhaps by way of the rule cache).
+    pub(crate) fn from_gates(gates: Vec<Gate>, route_of: &[usize], routes: usize) -> Self {
+        let rule_count = gates.len();
         let mut first = GateTables::default();
         let mut later = GateTables::default();
-        let mut ungated = RuleBits::new(rules.len());
+        let mut ungated = RuleBits::new(rule_count);
         let mut stats = PrefilterStats {
-            rules: rules.len(),
+            rules: rule_count,
             ..PrefilterStats::default()
         };
         // Gate ids: a rule's first clause opens the rule's own index; its further
-        // clauses open ids from `rules.len()` on (`owner` maps them back to the rule).
-        let mut more_clauses: Vec<Vec<u32>> = vec![Vec::new(); rules.len()];
+        // clauses open ids from `rule_count` on (`owner` maps them back to the rule).
+        let mut more_clauses: Vec<Vec<u32>> = vec![Vec::new(); rule_count];
         let mut owner: Vec<u32> = Vec::new();
         // Per further clause (in `owner`'s order), the fields it names.
         let mut named: Vec<Vec<String>> = Vec::new();
-        for (i, rule) in rules.iter().enumerate() {
+        for (i, gate) in gates.into_iter().enumerate() {
             let rule_idx = i as u32;
-            let Some(clauses) = rule_gate(rule) else {
+            let Some(clauses) = gate else {
                 ungated.set(rule_idx);
                 continue;
             };
@@ -1039,7 +1048,7 @@ impl Prefilter {
                 {
                     continue;
                 }
-                let id = (rules.len() + owner.len()) as u32;
+                let id = (rule_count + owner.len()) as u32;
                 owner.push(rule_idx);
                 more_clauses[i].push(id);
                 named.push(later.add(clause, id));
@@ -1048,10 +1057,10 @@ impl Prefilter {
         stats.clauses += owner.len();
         let rule_of = |id: u32| -> usize {
             let id = id as usize;
-            if id < rules.len() {
+            if id < rule_count {
                 id
             } else {
-                owner[id - rules.len()] as usize
+                owner[id - rule_count] as usize
             }
         };
         // A needle set that cannot be built leaves its rules without a gate.
@@ -1096,13 +1105,13 @@ impl Prefilter {
             .iter()
             .map(|fields| fields.iter().map(|f| number[f.as_str()]).collect())
             .collect();
-        stats.ungated = (0..rules.len()).filter(|&i| ungated.contains(i)).count();
+        stats.ungated = (0..rule_count).filter(|&i| ungated.contains(i)).count();
         Prefilter {
             fields,
             anywhere,
             ungated,
-            rules: rules.len(),
-            ids: rules.len() + owner.len(),
+            rules: rule_count,
+            ids: rule_count + owner.len(),
             more_clauses,
             later_fields,
             clause_fields,

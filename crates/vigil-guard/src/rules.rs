@@ -9,30 +9,34 @@
 //! builds the literal prefilter over them. No rsigma `Engine` is kept: its per-engine
 //! indexes (a candidate index and a bloom filter per logsource) took a third of the load
 //! time and most of the memory, and the prefilter does their job once for all rules.
+//!
+//! With a [`RuleCache`], files loaded before are read from it instead of parsed, and
+//! their rules are compiled when first evaluated (see [`crate::rule_cache`]).
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use rayon::prelude::*;
-use rsigma_eval::{CompiledRule, Engine, compile_rule};
+use rsigma_eval::{CompiledRule, Engine, compile_to_compiled};
 use rsigma_parser::{
     Detection, DetectionItem, Level, LogSource, Modifier, SigmaCollection, SigmaRule, SigmaValue,
     parse_sigma_yaml,
 };
-use serde::Deserialize as _;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use vigil_core::Severity;
 
 use crate::correlation::CorrelationSet;
 use crate::mapping::WindowsMapping;
 use crate::matching::RouteTable;
-use crate::prefilter::{Prefilter, PrefilterStats};
+use crate::prefilter::{Gate, Prefilter, PrefilterStats, rule_gate};
+use crate::rule_cache::{CachedFile, CachedInfo, CachedRule, FileKey, LoweredRule, RuleCache};
 
 /// What kind of problem a rule file or rule had.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LoadErrorKind {
     /// The path could not be read (missing, not UTF-8, permissions).
@@ -92,6 +96,8 @@ pub struct LoadStats {
     pub correlations: usize,
     /// Sigma filters parsed and applied to the rules they name.
     pub filters: usize,
+    /// Rule files read from the rule cache instead of parsed (see [`crate::rule_cache`]).
+    pub from_cache: usize,
 }
 
 /// A loaded rule's metadata, beside its compiled form.
@@ -114,9 +120,11 @@ pub struct RuleInfo {
 
 /// Compiled rules ready to match, with what was loaded and what was not.
 pub struct RuleSet {
-    /// The compiled active rules (Sigma filters applied), grouped by rule logsource;
+    /// The active rules (Sigma filters applied), grouped by rule logsource;
     /// `compiled[i]` is the rule of `rules[i]`.
-    pub(crate) compiled: Vec<CompiledRule>,
+    compiled: Vec<LazyRule>,
+    /// How many rules read from the cache have been compiled on first use.
+    compiled_on_use: AtomicUsize,
     /// Per rule logsource (route), the range of its rules in `compiled`.
     pub(crate) route_ranges: Vec<Range<usize>>,
     /// [`route_key`] of a rule logsource → index into `route_ranges`.
@@ -168,9 +176,15 @@ impl RuleSet {
         self.by_key.get(key).map(|&i| &self.rules[i])
     }
 
-    /// The compiled active rules, in the order of [`RuleSet::rules`].
-    pub fn compiled_rules(&self) -> &[CompiledRule] {
-        &self.compiled
+    /// The compiled form of active rule `i` (compiled now if it came from the cache and
+    /// was not needed before); `None` when it does not compile.
+    pub(crate) fn compiled(&self, i: usize) -> Option<&CompiledRule> {
+        self.compiled[i].get(&self.compiled_on_use)
+    }
+
+    /// How many rules read from the rule cache have been compiled on first use so far.
+    pub fn compiled_on_use(&self) -> usize {
+        self.compiled_on_use.load(Ordering::Relaxed)
     }
 
     /// What the literal prefilter made of the rules: how many have no gate (and are
@@ -242,14 +256,30 @@ pub fn load_rules_with(
 ) -> (RuleSet, Vec<RuleLoadError>) {
     let mut errors = Vec::new();
     let files = collect_rule_files(paths, &mut errors);
-    let sources: Vec<(Arc<PathBuf>, Result<String, String>)> = files
+    load_sources(read_sources(files), mapping, errors, None)
+}
+
+/// [`load_rules`], with rule files that are in `cache` read from it (and the cache
+/// brought up to date; see [`crate::rule_cache`]).
+pub fn load_rules_cached(paths: &[PathBuf], cache: &RuleCache) -> (RuleSet, Vec<RuleLoadError>) {
+    let mut errors = Vec::new();
+    let files = collect_rule_files(paths, &mut errors);
+    load_sources(
+        read_sources(files),
+        WindowsMapping::builtin(),
+        errors,
+        Some(cache),
+    )
+}
+
+fn read_sources(files: Vec<PathBuf>) -> Vec<(Arc<PathBuf>, Result<String, String>)> {
+    files
         .into_iter()
         .map(|p| {
             let text = std::fs::read_to_string(&p).map_err(|e| e.to_string());
             (Arc::new(p), text)
         })
-        .collect();
-    load_sources(sources, mapping, errors)
+        .collect()
 }
 
 /// Load rules from YAML texts already in memory, each labelled with a path.
@@ -258,7 +288,19 @@ pub fn load_rules_from_strs(docs: &[(PathBuf, String)]) -> (RuleSet, Vec<RuleLoa
         .iter()
         .map(|(p, s)| (Arc::new(p.clone()), Ok(s.clone())))
         .collect();
-    load_sources(sources, WindowsMapping::builtin(), Vec::new())
+    load_sources(sources, WindowsMapping::builtin(), Vec::new(), None)
+}
+
+/// [`load_rules_from_strs`] with a rule cache (see [`load_rules_cached`]).
+pub fn load_rules_from_strs_cached(
+    docs: &[(PathBuf, String)],
+    cache: &RuleCache,
+) -> (RuleSet, Vec<RuleLoadError>) {
+    let sources = docs
+        .iter()
+        .map(|(p, s)| (Arc::new(p.clone()), Ok(s.clone())))
+        .collect();
+    load_sources(sources, WindowsMapping::builtin(), Vec::new(), Some(cache))
 }
 
 fn collect_rule_files(paths: &[PathBuf], errors: &mut Vec<RuleLoadError>) -> Vec<PathBuf> {
@@ -304,62 +346,53 @@ fn is_yaml(p: &Path) -> bool {
 
 /// What one file gave: its parsed collection, or why it gave nothing.
 struct ParsedFile {
-    path: Arc<PathBuf>,
     collection: Option<SigmaCollection>,
-    errors: Vec<RuleLoadError>,
+    /// Messages about the file, as the cache keeps them (see [`CachedFile`]).
+    messages: Vec<(LoadErrorKind, String)>,
     failed_docs: usize,
 }
 
-fn parse_file(path: Arc<PathBuf>, text: Result<String, String>) -> ParsedFile {
-    let err = |kind, reason: String| RuleLoadError {
-        path: path.to_path_buf(),
-        rule: None,
-        kind,
-        reason,
-    };
+fn parse_file(text: &Result<String, String>) -> ParsedFile {
+    let err = |kind, reason: String| (kind, reason);
     let text = match text {
         Ok(t) => t,
         Err(reason) => {
             return ParsedFile {
-                errors: vec![err(LoadErrorKind::Read, reason)],
-                path,
+                messages: vec![err(LoadErrorKind::Read, reason.clone())],
                 collection: None,
                 failed_docs: 1,
             };
         }
     };
-    if let Some(chain) = not_chain_too_long(&text) {
+    if let Some(chain) = not_chain_too_long(text) {
         return ParsedFile {
-            errors: vec![err(
+            messages: vec![err(
                 LoadErrorKind::Parse,
                 format!(
                     "a condition chains {chain} `not` operators, more than the {MAX_NOT_CHAIN} \
                      read: the Sigma parser would overflow the stack"
                 ),
             )],
-            path,
             collection: None,
             failed_docs: 1,
         };
     }
-    let parsed = catch_unwind(|| parse_sigma_yaml(&text));
+    let parsed = catch_unwind(|| parse_sigma_yaml(text));
     let collection = match parsed {
         Ok(Ok(c)) => c,
         Ok(Err(e)) => {
             return ParsedFile {
-                errors: vec![err(LoadErrorKind::Parse, e.to_string())],
-                path,
+                messages: vec![err(LoadErrorKind::Parse, e.to_string())],
                 collection: None,
                 failed_docs: 1,
             };
         }
         Err(_) => {
             return ParsedFile {
-                errors: vec![err(
+                messages: vec![err(
                     LoadErrorKind::Parse,
                     "the Sigma parser panicked on this file".to_string(),
                 )],
-                path,
                 collection: None,
                 failed_docs: 1,
             };
@@ -375,7 +408,7 @@ fn parse_file(path: Arc<PathBuf>, text: Result<String, String>) -> ParsedFile {
     } else {
         LoadErrorKind::Warning
     };
-    let mut errors: Vec<RuleLoadError> = collection
+    let mut messages: Vec<(LoadErrorKind, String)> = collection
         .errors
         .iter()
         .map(|m| err(kind, m.clone()))
@@ -383,83 +416,129 @@ fn parse_file(path: Arc<PathBuf>, text: Result<String, String>) -> ParsedFile {
     let mut failed_docs = 0;
     if produced == 0 {
         failed_docs = 1;
-        if errors.is_empty() {
-            errors.push(err(
+        if messages.is_empty() {
+            messages.push(err(
                 LoadErrorKind::Parse,
                 "no Sigma rule, correlation or filter in this file".to_string(),
             ));
         }
     }
     ParsedFile {
-        path,
         collection: Some(collection),
-        errors,
+        messages,
         failed_docs,
     }
 }
 
-fn label(rule: &SigmaRule) -> String {
-    match &rule.id {
-        Some(id) => format!("{} [{id}]", rule.title),
-        None => rule.title.clone(),
+fn label(id: Option<&str>, title: &str) -> String {
+    match id {
+        Some(id) => format!("{title} [{id}]"),
+        None => title.to_string(),
     }
 }
 
-fn info(rule: &SigmaRule, path: &Arc<PathBuf>) -> RuleInfo {
+fn info(cached: Box<CachedInfo>, path: &Arc<PathBuf>) -> RuleInfo {
+    let cached = *cached;
     RuleInfo {
-        id: rule.id.clone(),
-        title: rule.title.clone(),
-        level: severity(rule.level),
-        tags: rule.tags.clone(),
-        logsource: rule.logsource.clone(),
+        id: cached.id,
+        title: cached.title,
+        level: severity(cached.level),
+        tags: cached.tags,
+        logsource: cached.logsource,
         path: Arc::clone(path),
     }
 }
 
-enum Compiled {
-    Active(Box<CompiledRule>, RuleInfo),
-    NoSource(RuleInfo, String),
-    Failed(RuleLoadError),
-}
-
-fn compile_one(rule: &SigmaRule, path: &Arc<PathBuf>, mapping: &WindowsMapping) -> Compiled {
+/// Compile a parsed rule (as rsigma's `compile_rule` does: lower it, then compile the
+/// lowered form), with its prefilter gate; and, for the cache, its lowered form when
+/// `keep_lowered`.
+fn compile_one(rule: &SigmaRule, keep_lowered: bool) -> (CachedRule, Option<CompiledRule>) {
+    let failed = |reason: String| {
+        let label = label(rule.id.as_deref(), &rule.title);
+        (CachedRule::Failed { label, reason }, None)
+    };
     let variants = windash_variants(rule);
     if variants > MAX_WINDASH_VARIANTS {
-        return Compiled::Failed(compile_error(
-            rule,
-            path,
-            format!(
-                "windash would expand the rule's values to {variants} variants, more than \
-                 the {MAX_WINDASH_VARIANTS} compiled"
-            ),
+        return failed(format!(
+            "windash would expand the rule's values to {variants} variants, more than \
+             the {MAX_WINDASH_VARIANTS} compiled"
         ));
     }
-    let outcome = catch_unwind(AssertUnwindSafe(|| compile_rule(rule)));
+    let outcome = catch_unwind(AssertUnwindSafe(|| -> Result<_, String> {
+        let ir = rsigma_ir::lower_rule(rule, &rsigma_ir::LowerOptions::default())
+            .map_err(|e| rsigma_eval::EvalError::from(e).to_string())?;
+        let compiled = compile_to_compiled(&ir).map_err(|e| e.to_string())?;
+        let lowered = if keep_lowered {
+            LoweredRule::of(&ir).map_err(|e| format!("cannot keep the lowered rule: {e}"))?
+        } else {
+            LoweredRule::NotKept
+        };
+        Ok((lowered, compiled))
+    }));
     match outcome {
-        Ok(Ok(compiled)) if mapping.covers(&rule.logsource) => {
-            Compiled::Active(Box::new(compiled), info(rule, path))
+        Ok(Ok((ir, compiled))) => {
+            let gate = rule_gate(&compiled);
+            let info = Box::new(CachedInfo::of(rule));
+            (CachedRule::Compiled { info, gate, ir }, Some(compiled))
         }
-        Ok(Ok(_)) => {
-            let ls = &rule.logsource;
-            let what = [
-                ls.category.as_deref().map(|c| format!("category {c}")),
-                ls.service.as_deref().map(|s| format!("service {s}")),
-            ]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(", ");
-            Compiled::NoSource(
-                info(rule, path),
-                format!("no Windows event log channel is mapped for {what}"),
-            )
+        Ok(Err(e)) => failed(e),
+        Err(_) => failed("the Sigma compiler panicked on this rule".to_string()),
+    }
+}
+
+/// An active rule: compiled at load, or (read from the cache) when first evaluated.
+pub(crate) struct LazyRule {
+    /// The lowered rule, while it may still have to be compiled.
+    ir: Option<LoweredRule>,
+    compiled: OnceLock<Option<CompiledRule>>,
+}
+
+impl LazyRule {
+    fn new(ir: LoweredRule, compiled: Option<CompiledRule>) -> Self {
+        match compiled {
+            Some(c) => LazyRule {
+                ir: None,
+                compiled: OnceLock::from(Some(c)),
+            },
+            None => LazyRule {
+                ir: Some(ir),
+                compiled: OnceLock::new(),
+            },
         }
-        Ok(Err(e)) => Compiled::Failed(compile_error(rule, path, e.to_string())),
-        Err(_) => Compiled::Failed(compile_error(
-            rule,
-            path,
-            "the Sigma compiler panicked on this rule".to_string(),
-        )),
+    }
+
+    /// The compiled rule; `None` when it no longer compiles (a cache entry that does not
+    /// fit this build, reported once).
+    fn get(&self, compiled_on_use: &AtomicUsize) -> Option<&CompiledRule> {
+        self.compiled
+            .get_or_init(|| {
+                let ir = self.ir.as_ref()?;
+                compiled_on_use.fetch_add(1, Ordering::Relaxed);
+                let outcome = catch_unwind(AssertUnwindSafe(|| {
+                    let ir = ir.decode().map_err(|e| format!("cache entry: {e}"))?;
+                    compile_to_compiled(&ir).map_err(|e| e.to_string())
+                }));
+                match outcome {
+                    Ok(Ok(c)) => Some(c),
+                    outcome => {
+                        let why = match outcome {
+                            Ok(Err(e)) => e,
+                            _ => "the Sigma compiler panicked".to_string(),
+                        };
+                        tracing::warn!(
+                            "a cached rule does not compile ({why}); it is not evaluated"
+                        );
+                        None
+                    }
+                }
+            })
+            .as_ref()
+    }
+
+    /// The compiled rule, compiling it now if need be.
+    fn into_compiled(self, compiled_on_use: &AtomicUsize) -> Option<CompiledRule> {
+        self.get(compiled_on_use);
+        self.compiled.into_inner().flatten()
     }
 }
 
@@ -571,113 +650,227 @@ fn windash_variants(rule: &SigmaRule) -> u64 {
         .fold(0, u64::saturating_add)
 }
 
-fn compile_error(rule: &SigmaRule, path: &Arc<PathBuf>, reason: String) -> RuleLoadError {
-    RuleLoadError {
-        path: path.to_path_buf(),
-        rule: Some(label(rule)),
-        kind: LoadErrorKind::Compile,
-        reason,
-    }
+/// One rule file on its way into the rule set.
+struct LoadedFile {
+    /// What loading it gave, as the cache keeps it.
+    outcome: CachedFile,
+    /// Per rule of `outcome`, the compiled rule when it was compiled in this load.
+    compiled: Vec<Option<CompiledRule>>,
+    /// Parsed in this load (not read from the cache).
+    fresh: bool,
 }
 
 fn load_sources(
     sources: Vec<(Arc<PathBuf>, Result<String, String>)>,
     mapping: &WindowsMapping,
     mut errors: Vec<RuleLoadError>,
+    cache: Option<&RuleCache>,
 ) -> (RuleSet, Vec<RuleLoadError>) {
     let mut stats = LoadStats {
         files: sources.len(),
         ..LoadStats::default()
     };
-    let parsed: Vec<ParsedFile> = sources
-        .into_par_iter()
-        .map(|(p, t)| parse_file(p, t))
+    let keys: Vec<Option<FileKey>> = sources
+        .iter()
+        .map(|(p, t)| t.as_ref().ok().map(|t| FileKey::new(p, t)))
         .collect();
+    let cache_file = cache.map(|c| c.file_for(sources.iter().map(|(p, _)| p.as_path())));
+    let mut cached = match (cache, &cache_file) {
+        (Some(c), Some(file)) => c.read(file).unwrap_or_else(|e| {
+            tracing::warn!("rule cache left aside: {e}");
+            HashMap::new()
+        }),
+        _ => HashMap::new(),
+    };
+    // Per file, its cache entry (a file named twice gets it once, and is parsed again).
+    let mut hits: Vec<Option<CachedFile>> = keys
+        .iter()
+        .map(|key| key.as_ref().and_then(|k| cached.remove(k)))
+        .collect();
+    drop(cached);
+    let mut parsed: Vec<Option<ParsedFile>> = sources
+        .par_iter()
+        .zip(&hits)
+        .map(|((_, text), hit)| hit.is_none().then(|| parse_file(text)))
+        .collect();
+    // Correlations and filters need every rule as parsed: such a load does without the
+    // cache.
+    let needs_parsed = parsed.iter().flatten().any(|f| {
+        f.collection
+            .as_ref()
+            .is_some_and(|c| !c.correlations.is_empty() || !c.filters.is_empty())
+    });
+    if needs_parsed {
+        for ((slot, hit), (_, text)) in parsed.iter_mut().zip(&mut hits).zip(&sources) {
+            if hit.take().is_some() {
+                *slot = Some(parse_file(text));
+            }
+        }
+    }
 
-    let mut rules: Vec<(&SigmaRule, &Arc<PathBuf>)> = Vec::new();
+    // The rules of the files parsed now are compiled now, all together.
+    let to_compile: Vec<&SigmaRule> = parsed
+        .iter()
+        .flatten()
+        .filter_map(|f| f.collection.as_ref())
+        .flat_map(|c| c.rules.iter())
+        .collect();
+    let mut compiled = to_compile
+        .par_iter()
+        .map(|rule| compile_one(rule, cache.is_some() && !needs_parsed))
+        .collect::<Vec<_>>()
+        .into_iter();
+    let mut files: Vec<LoadedFile> = Vec::with_capacity(sources.len());
+    for (file, hit) in parsed.iter().zip(hits) {
+        match (file, hit) {
+            (_, Some(outcome)) => files.push(LoadedFile {
+                compiled: vec![None; outcome.rules.len()],
+                outcome,
+                fresh: false,
+            }),
+            (Some(file), None) => {
+                let count = file.collection.as_ref().map_or(0, |c| c.rules.len());
+                let (rules, compiled): (Vec<_>, Vec<_>) = compiled.by_ref().take(count).unzip();
+                files.push(LoadedFile {
+                    outcome: CachedFile {
+                        rules,
+                        messages: file.messages.clone(),
+                        failed_docs: file.failed_docs,
+                    },
+                    compiled,
+                    fresh: true,
+                });
+            }
+            // Every file is parsed or read from the cache.
+            (None, None) => unreachable!("a file neither parsed nor cached"),
+        }
+    }
+    if let (Some(cache), Some(cache_file)) = (cache, &cache_file)
+        && !needs_parsed
+        && files.iter().any(|f| f.fresh)
+    {
+        let entries: Vec<(&FileKey, &CachedFile)> = keys
+            .iter()
+            .zip(&files)
+            .filter_map(|(key, f)| Some((key.as_ref()?, &f.outcome)))
+            .collect();
+        if let Err(e) = cache.write(cache_file, &entries) {
+            tracing::warn!("rule cache not written: {e}");
+        }
+    }
+
     let mut filters = Vec::new();
     let mut correlations = Vec::new();
-    for file in &parsed {
-        errors.extend(file.errors.iter().cloned());
-        stats.failed += file.failed_docs;
-        stats.total += file.failed_docs;
-        if let Some(c) = &file.collection {
-            stats.total += c.rules.len() + c.correlations.len() + c.filters.len();
-            stats.loaded += c.rules.len();
+    let mut parsed_rules: Vec<(&SigmaRule, &Arc<PathBuf>)> = Vec::new();
+    for (file, (path, _)) in parsed.iter().zip(&sources) {
+        if let Some(c) = file.as_ref().and_then(|f| f.collection.as_ref()) {
+            stats.total += c.correlations.len() + c.filters.len();
             stats.correlations += c.correlations.len();
             stats.filters += c.filters.len();
-            rules.extend(c.rules.iter().map(|r| (r, &file.path)));
-            filters.extend(c.filters.iter().map(|f| (f, &file.path)));
-            correlations.extend(
-                c.correlations
-                    .iter()
-                    .map(|c| (c.clone(), file.path.clone())),
-            );
+            parsed_rules.extend(c.rules.iter().map(|r| (r, path)));
+            filters.extend(c.filters.iter().map(|f| (f, path)));
+            correlations.extend(c.correlations.iter().map(|c| (c.clone(), path.clone())));
         }
     }
 
-    let compiled: Vec<Compiled> = rules
-        .par_iter()
-        .map(|(rule, path)| compile_one(rule, path, mapping))
-        .collect();
-
-    let mut by_route: BTreeMap<String, Vec<(CompiledRule, RuleInfo)>> = BTreeMap::new();
+    stats.from_cache = files.iter().filter(|f| !f.fresh).count();
+    let mut by_route: BTreeMap<String, Vec<(LazyRule, Gate, RuleInfo)>> = BTreeMap::new();
     let mut inactive = Vec::new();
-    for c in compiled {
-        match c {
-            Compiled::Active(rule, info) => {
+    for (file, (path, _)) in files.into_iter().zip(&sources) {
+        let outcome = file.outcome;
+        errors.extend(
+            outcome
+                .messages
+                .into_iter()
+                .map(|(kind, reason)| RuleLoadError {
+                    path: path.to_path_buf(),
+                    rule: None,
+                    kind,
+                    reason,
+                }),
+        );
+        stats.failed += outcome.failed_docs;
+        stats.total += outcome.failed_docs + outcome.rules.len();
+        stats.loaded += outcome.rules.len();
+        for (rule, compiled) in outcome.rules.into_iter().zip(file.compiled) {
+            let (cached_info, gate, ir) = match rule {
+                CachedRule::Compiled { info, gate, ir } => (info, gate, ir),
+                CachedRule::Failed { label, reason } => {
+                    stats.failed += 1;
+                    errors.push(RuleLoadError {
+                        path: path.to_path_buf(),
+                        rule: Some(label),
+                        kind: LoadErrorKind::Compile,
+                        reason,
+                    });
+                    continue;
+                }
+            };
+            let info = info(cached_info, path);
+            if !mapping.covers(&info.logsource) {
                 let ls = &info.logsource;
-                let key = route_key(
-                    ls.product.as_deref(),
-                    ls.service.as_deref(),
-                    ls.category.as_deref(),
-                );
-                by_route.entry(key).or_default().push((*rule, info));
-            }
-            Compiled::NoSource(info, reason) => {
+                let what = [
+                    ls.category.as_deref().map(|c| format!("category {c}")),
+                    ls.service.as_deref().map(|s| format!("service {s}")),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(", ");
                 errors.push(RuleLoadError {
                     path: info.path.to_path_buf(),
-                    rule: Some(match &info.id {
-                        Some(id) => format!("{} [{id}]", info.title),
-                        None => info.title.clone(),
-                    }),
+                    rule: Some(label(info.id.as_deref(), &info.title)),
                     kind: LoadErrorKind::NoEventSource,
-                    reason,
+                    reason: format!("no Windows event log channel is mapped for {what}"),
                 });
                 inactive.push(info);
+                continue;
             }
-            Compiled::Failed(e) => {
-                stats.failed += 1;
-                errors.push(e);
-            }
+            let ls = &info.logsource;
+            let key = route_key(
+                ls.product.as_deref(),
+                ls.service.as_deref(),
+                ls.category.as_deref(),
+            );
+            by_route
+                .entry(key)
+                .or_default()
+                .push((LazyRule::new(ir, compiled), gate, info));
         }
     }
 
-    // One list of compiled rules, grouped by logsource: each route is a range of it.
-    let mut compiled_rules: Vec<CompiledRule> = Vec::new();
+    // One list of rules, grouped by logsource: each route is a range of it.
+    let compiled_on_use = AtomicUsize::new(0);
+    let mut lazy_rules: Vec<LazyRule> = Vec::new();
+    let mut gates: Vec<Gate> = Vec::new();
     let mut infos: Vec<RuleInfo> = Vec::new();
     let mut route_ranges = Vec::with_capacity(by_route.len());
     let mut routes = HashMap::with_capacity(by_route.len());
-    let mut route_rules: Vec<Vec<CompiledRule>> = Vec::with_capacity(by_route.len());
     for (key, members) in by_route {
         routes.insert(key, route_ranges.len());
         let start = infos.len();
-        let (rules, route_infos): (Vec<CompiledRule>, Vec<RuleInfo>) = members.into_iter().unzip();
-        infos.extend(route_infos);
+        for (rule, gate, info) in members {
+            lazy_rules.push(rule);
+            gates.push(gate);
+            infos.push(info);
+        }
         route_ranges.push(start..infos.len());
-        route_rules.push(rules);
     }
     if !filters.is_empty() {
         // Sigma filters rewrite the conditions of the rules they name; rsigma applies
         // them inside an engine, so only a load with filters builds engines (one per
-        // logsource, as each filter's logsource must fit the rule's).
-        let mut engines: Vec<Engine> = route_rules
-            .drain(..)
-            .map(|rules| {
+        // logsource, as each filter's logsource must fit the rule's). Such a load parsed
+        // and compiled every rule (see above).
+        let mut lazy = lazy_rules.into_iter();
+        let mut engines: Vec<Engine> = route_ranges
+            .iter()
+            .map(|range| {
                 let mut engine = Engine::new();
                 // The engine's bloom index is never consulted here: build none.
                 engine.set_bloom_max_bytes(0);
-                engine.extend_compiled_rules(rules);
+                let rules = lazy.by_ref().take(range.len());
+                engine
+                    .extend_compiled_rules(rules.filter_map(|r| r.into_compiled(&compiled_on_use)));
                 engine
             })
             .collect();
@@ -695,19 +888,27 @@ fn load_sources(
                 }
             }
         }
-        route_rules = engines.iter().map(|e| e.rules().to_vec()).collect();
-    }
-    for rules in route_rules {
-        compiled_rules.extend(rules);
+        let filtered: Vec<CompiledRule> = engines
+            .iter()
+            .flat_map(|e| e.rules().iter().cloned())
+            .collect();
+        gates = filtered.iter().map(rule_gate).collect();
+        lazy_rules = filtered
+            .into_iter()
+            .map(|c| LazyRule {
+                ir: None,
+                compiled: OnceLock::from(Some(c)),
+            })
+            .collect();
     }
     stats.compiled = infos.len() + inactive.len();
     stats.no_event_source = inactive.len();
     stats.active = infos.len();
-    let mut route_of = vec![0; compiled_rules.len()];
+    let mut route_of = vec![0; lazy_rules.len()];
     for (route, range) in route_ranges.iter().enumerate() {
         route_of[range.clone()].fill(route);
     }
-    let prefilter = Prefilter::build(&compiled_rules, &route_of, route_ranges.len());
+    let prefilter = Prefilter::from_gates(gates, &route_of, route_ranges.len());
     let route_table = RouteTable::build(mapping, &routes, route_ranges.len());
 
     let mut by_key = HashMap::with_capacity(infos.len());
@@ -716,11 +917,12 @@ fn load_sources(
             .entry(rule_key(info.id.as_deref(), &info.title))
             .or_insert(i);
     }
-    let correlations = CorrelationSet::build(&rules, &by_key, correlations, &mut errors);
+    let correlations = CorrelationSet::build(&parsed_rules, &by_key, correlations, &mut errors);
     errors.sort_by(|a, b| (a.kind, &a.path).cmp(&(b.kind, &b.path)));
     (
         RuleSet {
-            compiled: compiled_rules,
+            compiled: lazy_rules,
+            compiled_on_use,
             route_ranges,
             routes,
             prefilter,

@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::RecvTimeoutError;
 use std::time::{Duration, Instant};
 use vigil_core::{Alert, Severity};
+use vigil_guard::RuleCache;
 use vigil_guard::RuleSet;
 
 /// The default rules, embedded at build time (see rules/sigma/README.md).
@@ -71,6 +72,10 @@ pub struct GuardArgs {
     /// Print rule-load time, events/s and MB/s to standard error.
     #[arg(long)]
     stats: bool,
+    /// Parse and compile every rule file, without reading or writing the rule cache
+    /// (in $VIGIL_CACHE_DIR, else $XDG_CACHE_HOME/vigil, else ~/.cache/vigil).
+    #[arg(long)]
+    no_cache: bool,
     /// Colour: auto (on a terminal), always, never.
     #[arg(long, default_value = "auto")]
     color: String,
@@ -99,7 +104,8 @@ pub struct GuardArgs {
 
 pub fn run(args: GuardArgs) -> Result<ExitCode> {
     let t_rules = Instant::now();
-    let (rules, load_errors) = load(&args.rules)?;
+    let cache = (!args.no_cache).then(rule_cache).flatten();
+    let (rules, load_errors) = load(&args.rules, cache.as_ref())?;
     let rules_time = t_rules.elapsed();
     let rules_cpu = process_cpu();
     for e in &load_errors {
@@ -331,9 +337,12 @@ pub fn run(args: GuardArgs) -> Result<ExitCode> {
     if args.stats {
         let secs = elapsed.as_secs_f64().max(1e-9);
         eprintln!(
-            "stats: {} rules loaded in {:.3}s; {} events, {:.1} MB in {:.3}s: {:.0} events/s, {:.2} MB/s; {} alerts; {} read errors",
+            "stats: {} rules loaded in {:.3}s ({} of {} files from the rule cache, {} rules compiled on first use); {} events, {:.1} MB in {:.3}s: {:.0} events/s, {:.2} MB/s; {} alerts; {} read errors",
             rules.len(),
             rules_time.as_secs_f64(),
+            rules.stats.from_cache,
+            rules.stats.files,
+            rules.compiled_on_use(),
             io.events,
             io.bytes as f64 / 1e6,
             secs,
@@ -355,18 +364,47 @@ pub fn run(args: GuardArgs) -> Result<ExitCode> {
     })
 }
 
-fn load(paths: &[PathBuf]) -> Result<(RuleSet, Vec<vigil_guard::RuleLoadError>)> {
+fn load(
+    paths: &[PathBuf],
+    cache: Option<&RuleCache>,
+) -> Result<(RuleSet, Vec<vigil_guard::RuleLoadError>)> {
     if paths.is_empty() {
         let mut docs = Vec::new();
         collect_embedded(&DEFAULT_SIGMA, &mut docs);
-        return Ok(vigil_guard::load_rules_from_strs(&docs));
+        return Ok(match cache {
+            Some(cache) => vigil_guard::load_rules_from_strs_cached(&docs, cache),
+            None => vigil_guard::load_rules_from_strs(&docs),
+        });
     }
     for p in paths {
         if !p.exists() {
             anyhow::bail!("no such rules file or folder: {}", p.display());
         }
     }
-    Ok(vigil_guard::load_rules(paths))
+    Ok(match cache {
+        Some(cache) => vigil_guard::load_rules_cached(paths, cache),
+        None => vigil_guard::load_rules(paths),
+    })
+}
+
+/// The rule cache, for this very build of the program: its version, and the size and
+/// time of its executable, so that a rebuilt binary (whose parser or analysis may have
+/// changed) never reads what another one cached. None when either is unknown.
+fn rule_cache() -> Option<RuleCache> {
+    let dir = RuleCache::default_dir()?;
+    let exe = std::env::current_exe().and_then(std::fs::metadata).ok()?;
+    let modified = exe
+        .modified()
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?;
+    let build = format!(
+        "vigil {} {} {}",
+        env!("CARGO_PKG_VERSION"),
+        exe.len(),
+        modified.as_nanos()
+    );
+    Some(RuleCache::new(dir, build))
 }
 
 fn collect_embedded(dir: &include_dir::Dir<'static>, out: &mut Vec<(PathBuf, String)>) {

@@ -46,6 +46,11 @@ fn vigil_in(dir: &Path, args: &[&str]) -> Run {
         .current_dir(dir)
         .env("NO_COLOR", "1")
         .env_remove("VIGIL_LOG")
+        // The rule cache of these tests: under the build's scratch folder.
+        .env(
+            "VIGIL_CACHE_DIR",
+            concat!(env!("CARGO_TARGET_TMPDIR"), "/vigil-cache"),
+        )
         .output()
         .expect("the vigil binary runs");
     Run {

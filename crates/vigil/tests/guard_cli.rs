@@ -20,10 +20,20 @@ struct Run {
     stderr: String,
 }
 
+/// The rule cache of these tests: under the build's scratch folder, not the user's.
+fn test_cache() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("vigil-cache")
+}
+
 fn vigil(args: &[&str]) -> Run {
+    vigil_with_cache(args, &test_cache())
+}
+
+fn vigil_with_cache(args: &[&str], cache: &Path) -> Run {
     let out = Command::new(bin())
         .args(args)
         .env("NO_COLOR", "1")
+        .env("VIGIL_CACHE_DIR", cache)
         .output()
         .expect("run vigil");
     Run {
@@ -317,6 +327,7 @@ fn a_broken_rule_is_listed_and_the_rest_still_run() {
 fn stdin_alerts_stream_out_before_eof_and_a_burst_loses_nothing() {
     let rules = rules_dir();
     let mut child = Command::new(bin())
+        .env("VIGIL_CACHE_DIR", test_cache())
         .args(["guard", "-", "--format", "jsonl", "--stats", "--rules"])
         .arg(rules.path())
         .stdin(Stdio::piped())
@@ -508,6 +519,7 @@ fn correlations_fire_in_files_and_streams_and_fold_their_base_alerts() {
     // The same events on standard input, in time order: the same correlation, as the
     // third event arrives.
     let mut child = Command::new(bin())
+        .env("VIGIL_CACHE_DIR", test_cache())
         .args(["guard", "-", "--format", "jsonl", "--rules"])
         .arg(rules.path())
         .stdin(Stdio::piped())
@@ -526,4 +538,50 @@ fn correlations_fire_in_files_and_streams_and_fold_their_base_alerts() {
         stdout.contains("Whoami then encoded PowerShell"),
         "{stdout}"
     );
+}
+
+#[test]
+fn the_rule_cache_is_used_on_the_next_run_and_gives_the_same_alerts() {
+    let rules = rules_dir();
+    let logs = tempfile::tempdir().expect("tempdir");
+    let events = events_file(logs.path());
+    let cache = tempfile::tempdir().expect("tempdir");
+    let args = [
+        "guard",
+        events.to_str().unwrap(),
+        "--format",
+        "jsonl",
+        "--stats",
+        "--rules",
+        rules.path().to_str().unwrap(),
+    ];
+    let first = vigil_with_cache(&args, cache.path());
+    let second = vigil_with_cache(&args, cache.path());
+    assert_eq!(first.code, 1, "{}", first.stderr);
+    assert!(
+        first.stderr.contains("(0 of 2 files from the rule cache"),
+        "{}",
+        first.stderr
+    );
+    assert!(
+        second.stderr.contains("(2 of 2 files from the rule cache"),
+        "{}",
+        second.stderr
+    );
+    assert!(!first.stdout.is_empty());
+    assert_eq!(second.stdout, first.stdout);
+    assert_eq!(second.code, first.code);
+
+    // --no-cache reads and writes no cache.
+    let unused = tempfile::tempdir().expect("tempdir");
+    let mut uncached = args.to_vec();
+    uncached.push("--no-cache");
+    let run = vigil_with_cache(&uncached, unused.path());
+    assert!(
+        run.stderr.contains("(0 of 2 files from the rule cache"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.stdout, first.stdout);
+    assert_eq!(std::fs::read_dir(unused.path()).unwrap().count(), 0);
 }

@@ -9,6 +9,11 @@ fn guard(args: &[&str]) -> (String, String) {
         .arg("guard")
         .args(args)
         .env("NO_COLOR", "1")
+        // The rule cache of these tests: under the build's scratch folder.
+        .env(
+            "VIGIL_CACHE_DIR",
+            concat!(env!("CARGO_TARGET_TMPDIR"), "/vigil-cache"),
+        )
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("run vigil");

@@ -58,7 +58,13 @@ fn setup() -> Option<(PathBuf, PathBuf)> {
 
 fn vigil(worker: &Path) -> Command {
     let mut c = Command::new(bin());
-    c.env("VIGIL_MODEL_WORKER", worker).env("NO_COLOR", "1");
+    c.env("VIGIL_MODEL_WORKER", worker)
+        .env("NO_COLOR", "1")
+        // The rule cache of these tests: under the build's scratch folder.
+        .env(
+            "VIGIL_CACHE_DIR",
+            concat!(env!("CARGO_TARGET_TMPDIR"), "/vigil-cache"),
+        );
     c
 }
 

@@ -1,0 +1,342 @@
+//! The rule cache end to end: a load from the cache gives the same rules, load errors and
+//! alerts as parsing (real SigmaHQ rules over real EVTX attack samples), compiles rules
+//! only when first needed, parses a changed file again, leaves a broken or foreign cache
+//! aside, and is not used for loads with correlations.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde_json::json;
+use vigil_guard::{
+    Event, RuleCache, RuleSet, load_rules, load_rules_cached, match_event, read_events,
+};
+
+fn data(rel: &str) -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data")
+        .join(rel);
+    if p.exists() {
+        Some(p)
+    } else {
+        eprintln!("note: {} not found; test skipped", p.display());
+        None
+    }
+}
+
+/// `source record rule-id level`, sorted: what must not change.
+fn alerts(rules: &RuleSet, events: &[Event]) -> Vec<String> {
+    let mut out: Vec<String> = events
+        .iter()
+        .flat_map(|e| match_event(rules, e))
+        .map(|a| {
+            format!(
+                "{} {} {:?} {:?}",
+                a.source.display(),
+                a.record,
+                a.rule_id,
+                a.level
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn cache_files(dir: &Path) -> Vec<PathBuf> {
+    match std::fs::read_dir(dir) {
+        Ok(entries) => entries.map(|e| e.unwrap().path()).collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+#[test]
+fn cached_load_gives_the_same_rules_errors_and_alerts_and_compiles_lazily() {
+    let (Some(rules_dir), Some(logs)) = (
+        data("sigma/rules/windows/builtin"),
+        data("evtx-attack-samples"),
+    ) else {
+        return;
+    };
+    let events: Vec<Event> = walkdir::WalkDir::new(&logs)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "evtx"))
+        .flat_map(|e| read_events(e.path()))
+        .filter_map(Result::ok)
+        .collect();
+    assert!(events.len() > 5000, "{} events", events.len());
+    let paths = [rules_dir];
+    let (parsed, parsed_errors) = load_rules(&paths);
+    let expected = alerts(&parsed, &events);
+    assert!(expected.len() > 100, "{} alerts", expected.len());
+
+    let dir = tempfile::tempdir().unwrap();
+    let cache = RuleCache::new(dir.path(), "test build 1");
+    let (cold, cold_errors) = load_rules_cached(&paths, &cache);
+    assert_eq!(cold.stats.from_cache, 0);
+    assert_eq!(cache_files(dir.path()).len(), 1, "the cache is written");
+
+    let (warm, warm_errors) = load_rules_cached(&paths, &cache);
+    assert_eq!(warm.stats.from_cache, warm.stats.files);
+    assert_eq!(warm_errors, parsed_errors);
+    assert_eq!(cold_errors, parsed_errors);
+    let stats = |s: &RuleSet| {
+        let mut s = s.stats.clone();
+        s.from_cache = 0;
+        s
+    };
+    assert_eq!(stats(&warm), stats(&parsed));
+    let titles = |s: &RuleSet| {
+        s.rules()
+            .iter()
+            .map(|r| r.title.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(titles(&warm), titles(&parsed));
+
+    assert_eq!(
+        warm.compiled_on_use(),
+        0,
+        "nothing is compiled before it is needed"
+    );
+    assert_eq!(alerts(&warm, &events), expected);
+    assert_eq!(alerts(&cold, &events), expected);
+    let compiled = warm.compiled_on_use();
+    assert!(
+        compiled > 0 && compiled < warm.len(),
+        "{compiled} of {} rules compiled on use",
+        warm.len()
+    );
+    assert_eq!(
+        cold.compiled_on_use(),
+        0,
+        "a cold load compiled all at load"
+    );
+
+    // Another build does not read this one's cache.
+    let other = RuleCache::new(dir.path(), "test build 2");
+    let (fresh, _) = load_rules_cached(&paths, &other);
+    assert_eq!(fresh.stats.from_cache, 0);
+}
+
+const WHOAMI: &str = "title: Whoami
+id: 11111111-1111-1111-1111-111111111111
+level: high
+logsource:
+    product: windows
+    category: process_creation
+detection:
+    selection:
+        Image|endswith: '\\whoami.exe'
+    condition: selection
+";
+
+const NET: &str = "title: Net user
+id: 22222222-2222-2222-2222-222222222222
+level: medium
+logsource:
+    product: windows
+    category: process_creation
+detection:
+    selection:
+        Image|endswith: '\\net.exe'
+        CommandLine|contains: ' user '
+    condition: selection
+";
+
+const BAD_REGEX: &str = "title: Broken regex
+id: 33333333-3333-3333-3333-333333333333
+logsource:
+    product: windows
+    category: process_creation
+detection:
+    selection:
+        CommandLine|re: '(unclosed'
+    condition: selection
+";
+
+fn process(record: u64, image: &str, cmd: &str) -> Event {
+    Event::from_json(
+        Arc::new(PathBuf::from("sysmon.jsonl")),
+        record,
+        json!({"Event": {"System": {"EventID": 1, "Channel": "Microsoft-Windows-Sysmon/Operational",
+            "Computer": "ws1", "TimeCreated": {"#attributes": {"SystemTime": "2026-11-28T10:00:00Z"}}},
+            "EventData": {"Image": image, "CommandLine": cmd}}}),
+    )
+}
+
+fn fired(rules: &RuleSet, event: &Event) -> Vec<String> {
+    match_event(rules, event)
+        .into_iter()
+        .map(|a| format!("{} {:?}", a.title, a.level))
+        .collect()
+}
+
+fn rule_folder(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn a_changed_rule_file_is_parsed_again_and_compile_errors_are_kept() {
+    let rules = rule_folder(&[
+        ("whoami.yml", WHOAMI),
+        ("net.yml", NET),
+        ("bad.yml", BAD_REGEX),
+    ]);
+    let cache_dir = tempfile::tempdir().unwrap();
+    let cache = RuleCache::new(cache_dir.path(), "test");
+    let paths = [rules.path().to_path_buf()];
+    let (_, cold_errors) = load_rules_cached(&paths, &cache);
+    assert_eq!(cold_errors.len(), 1, "{cold_errors:?}");
+    let (warm, warm_errors) = load_rules_cached(&paths, &cache);
+    assert_eq!(warm.stats.from_cache, 3);
+    assert_eq!(
+        warm_errors, cold_errors,
+        "the compile error comes from the cache"
+    );
+    assert_eq!(
+        fired(
+            &warm,
+            &process(1, "C:\\Windows\\System32\\whoami.exe", "whoami")
+        ),
+        ["Whoami Some(High)"]
+    );
+
+    let changed = WHOAMI
+        .replace("level: high", "level: critical")
+        .replace("whoami.exe", "hostname.exe");
+    std::fs::write(rules.path().join("whoami.yml"), changed).unwrap();
+    let (after, _) = load_rules_cached(&paths, &cache);
+    assert_eq!(after.stats.from_cache, 2, "only the changed file is parsed");
+    assert!(
+        fired(
+            &after,
+            &process(2, "C:\\Windows\\System32\\whoami.exe", "whoami")
+        )
+        .is_empty()
+    );
+    assert_eq!(
+        fired(
+            &after,
+            &process(3, "C:\\Windows\\System32\\HOSTNAME.EXE", "hostname")
+        ),
+        ["Whoami Some(Critical)"]
+    );
+    assert_eq!(
+        fired(
+            &after,
+            &process(4, "C:\\Windows\\System32\\net.exe", "net user admin")
+        ),
+        ["Net user Some(Medium)"]
+    );
+}
+
+#[test]
+fn a_broken_cache_is_left_aside_and_a_bad_entry_costs_only_its_rule() {
+    let rules = rule_folder(&[("whoami.yml", WHOAMI), ("net.yml", NET)]);
+    let cache_dir = tempfile::tempdir().unwrap();
+    let cache = RuleCache::new(cache_dir.path(), "test");
+    let paths = [rules.path().to_path_buf()];
+    load_rules_cached(&paths, &cache);
+    let file = cache_files(cache_dir.path()).pop().unwrap();
+    let good = std::fs::read(&file).unwrap();
+
+    // Not a cache at all: parsed as if there were none, and written again.
+    std::fs::write(&file, b"\x00garbage{").unwrap();
+    let (set, errors) = load_rules_cached(&paths, &cache);
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(set.stats.from_cache, 0);
+    assert_eq!(set.len(), 2);
+    let (set, _) = load_rules_cached(&paths, &cache);
+    assert_eq!(set.stats.from_cache, 2, "the cache was written again");
+
+    // A well-formed cache whose rule is not a rule: that rule is not evaluated (and
+    // reported), the other one is, nothing panics.
+    let mut doc: serde_json::Value = serde_json::from_slice(&good).unwrap();
+    let mut broken = 0;
+    for entry in doc["files"].as_array_mut().unwrap() {
+        if entry["path"].as_str().unwrap().ends_with("whoami.yml") {
+            entry["file"]["rules"][0]["Compiled"]["ir"] = json!({"not": "a rule"});
+            broken += 1;
+        }
+    }
+    assert_eq!(broken, 1);
+    std::fs::write(&file, serde_json::to_vec(&doc).unwrap()).unwrap();
+    let (set, _) = load_rules_cached(&paths, &cache);
+    assert_eq!(set.stats.from_cache, 2);
+    assert!(
+        fired(
+            &set,
+            &process(1, "C:\\Windows\\System32\\whoami.exe", "whoami")
+        )
+        .is_empty()
+    );
+    assert_eq!(
+        fired(
+            &set,
+            &process(2, "C:\\Windows\\System32\\net.exe", "net user admin")
+        ),
+        ["Net user Some(Medium)"]
+    );
+}
+
+#[test]
+fn loads_with_correlations_do_without_the_cache() {
+    let correlation = "title: Whoami then net user
+id: 44444444-4444-4444-4444-444444444444
+correlation:
+  type: temporal_ordered
+  rules: [11111111-1111-1111-1111-111111111111, 22222222-2222-2222-2222-222222222222]
+  group-by: [Computer]
+  timespan: 1m
+";
+    let rules = rule_folder(&[
+        ("whoami.yml", WHOAMI),
+        ("net.yml", NET),
+        ("correlation.yml", correlation),
+    ]);
+    let cache_dir = tempfile::tempdir().unwrap();
+    let cache = RuleCache::new(cache_dir.path(), "test");
+    let paths = [rules.path().to_path_buf()];
+    for _ in 0..2 {
+        let (set, errors) = load_rules_cached(&paths, &cache);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(set.stats.from_cache, 0);
+        assert_eq!(set.correlations().len(), 1);
+    }
+    assert!(cache_files(cache_dir.path()).is_empty(), "nothing cached");
+
+    // Entries cached before a file became a correlation are not used once it is one.
+    let plain = BAD_REGEX.replace("33333333", "55555555");
+    std::fs::write(rules.path().join("correlation.yml"), plain).unwrap();
+    load_rules_cached(&paths, &cache);
+    assert_eq!(load_rules_cached(&paths, &cache).0.stats.from_cache, 3);
+    std::fs::write(rules.path().join("correlation.yml"), correlation).unwrap();
+    let (set, errors) = load_rules_cached(&paths, &cache);
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(set.stats.from_cache, 0);
+    assert_eq!(set.correlations().len(), 1);
+}
+
+#[test]
+fn a_file_named_twice_loads_as_without_the_cache() {
+    let rules = rule_folder(&[("whoami.yml", WHOAMI), ("net.yml", NET)]);
+    let cache_dir = tempfile::tempdir().unwrap();
+    let cache = RuleCache::new(cache_dir.path(), "test");
+    let file = rules.path().join("whoami.yml");
+    let paths = [file.clone(), rules.path().to_path_buf(), file];
+    let (plain, plain_errors) = load_rules(&paths);
+    for _ in 0..2 {
+        let (set, errors) = load_rules_cached(&paths, &cache);
+        assert_eq!(errors, plain_errors);
+        assert_eq!(set.stats.loaded, plain.stats.loaded);
+        assert_eq!(set.len(), plain.len());
+    }
+    let (set, _) = load_rules_cached(&paths, &cache);
+    assert_eq!(set.stats.from_cache, 2, "each distinct file once");
+}
