@@ -22,10 +22,8 @@ use std::sync::{Arc, OnceLock};
 
 use rayon::prelude::*;
 use rsigma_eval::{CompiledRule, Engine, compile_to_compiled};
-use rsigma_parser::{
-    Detection, DetectionItem, Level, LogSource, Modifier, SigmaCollection, SigmaRule, SigmaValue,
-    parse_sigma_yaml,
-};
+use rsigma_ir::IrRule;
+use rsigma_parser::{Level, LogSource, SigmaCollection, SigmaRule, parse_sigma_yaml};
 use serde::{Deserialize, Serialize};
 use vigil_core::Severity;
 
@@ -457,16 +455,10 @@ fn compile_one(rule: &SigmaRule, keep_lowered: bool) -> (CachedRule, Option<Comp
         let label = label(rule.id.as_deref(), &rule.title);
         (CachedRule::Failed { label, reason }, None)
     };
-    let variants = windash_variants(rule);
-    if variants > MAX_WINDASH_VARIANTS {
-        return failed(format!(
-            "windash would expand the rule's values to {variants} variants, more than \
-             the {MAX_WINDASH_VARIANTS} compiled"
-        ));
-    }
     let outcome = catch_unwind(AssertUnwindSafe(|| -> Result<_, String> {
         let ir = rsigma_ir::lower_rule(rule, &rsigma_ir::LowerOptions::default())
             .map_err(|e| rsigma_eval::EvalError::from(e).to_string())?;
+        check_windash(&ir)?;
         let compiled = compile_to_compiled(&ir).map_err(|e| e.to_string())?;
         let lowered = if keep_lowered {
             LoweredRule::of(&ir).map_err(|e| format!("cannot keep the lowered rule: {e}"))?
@@ -516,6 +508,8 @@ impl LazyRule {
                 compiled_on_use.fetch_add(1, Ordering::Relaxed);
                 let outcome = catch_unwind(AssertUnwindSafe(|| {
                     let ir = ir.decode().map_err(|e| format!("cache entry: {e}"))?;
+                    // The bound the load applied, again: the cache file is input too.
+                    check_windash(&ir)?;
                     compile_to_compiled(&ir).map_err(|e| e.to_string())
                 }));
                 match outcome {
@@ -612,39 +606,54 @@ fn not_chain(condition: &str) -> usize {
 /// rules need at most 165.
 const MAX_WINDASH_VARIANTS: u64 = 10_000;
 
-/// How many strings the rule's `windash` values expand to (dashes counted in the value
-/// as written, so at least as many as rsigma makes).
-fn windash_variants(rule: &SigmaRule) -> u64 {
-    fn detection(d: &Detection) -> u64 {
+/// A rule whose `windash` values expand to more than [`MAX_WINDASH_VARIANTS`] strings
+/// (dashes counted in the values as written, so at least as many as rsigma makes) is
+/// not compiled.
+fn check_windash(rule: &IrRule) -> Result<(), String> {
+    let variants = windash_variants(rule);
+    if variants > MAX_WINDASH_VARIANTS {
+        return Err(format!(
+            "windash would expand the rule's values to {variants} variants, more than \
+             the {MAX_WINDASH_VARIANTS} compiled"
+        ));
+    }
+    Ok(())
+}
+
+fn windash_variants(rule: &IrRule) -> u64 {
+    use rsigma_ir::{IrDetection, IrEncoding, IrMatcher};
+    fn matcher(m: &IrMatcher) -> u64 {
+        match m {
+            IrMatcher::Encoded {
+                encodings, value, ..
+            } if encodings.contains(&IrEncoding::Windash) => {
+                let dashes = value.matches('-').count().min(64) as u32;
+                5u64.saturating_pow(dashes)
+            }
+            IrMatcher::TimestampPart { inner, .. } | IrMatcher::Not(inner) => matcher(inner),
+            IrMatcher::AnyOf(ms) | IrMatcher::AllOf(ms) => {
+                ms.iter().map(matcher).fold(0, u64::saturating_add)
+            }
+            _ => 0,
+        }
+    }
+    fn detection(d: &IrDetection) -> u64 {
         match d {
-            Detection::AllOf(items) => items.iter().map(item).fold(0, u64::saturating_add),
-            Detection::AnyOf(ds) | Detection::And(ds) => {
+            IrDetection::AllOf(items) => items
+                .iter()
+                .map(|i| matcher(&i.matcher))
+                .fold(0, u64::saturating_add),
+            IrDetection::AnyOf(ds) | IrDetection::And(ds) => {
                 ds.iter().map(detection).fold(0, u64::saturating_add)
             }
-            Detection::Keywords(_) => 0,
-            Detection::ArrayMatch { body, .. } => detection(body),
-            Detection::Conditional { named, .. } => {
+            IrDetection::Keywords(m) => matcher(m),
+            IrDetection::ArrayMatch { body, .. } => detection(body),
+            IrDetection::Conditional { named, .. } => {
                 named.values().map(detection).fold(0, u64::saturating_add)
             }
         }
     }
-    fn item(i: &DetectionItem) -> u64 {
-        if !i.field.modifiers.contains(&Modifier::WindAsh) {
-            return 0;
-        }
-        i.values
-            .iter()
-            .map(|v| match v {
-                SigmaValue::String(s) => {
-                    let dashes = s.original.matches('-').count().min(64) as u32;
-                    5u64.saturating_pow(dashes)
-                }
-                _ => 1,
-            })
-            .fold(0, u64::saturating_add)
-    }
-    rule.detection
-        .named
+    rule.detections
         .values()
         .map(detection)
         .fold(0, u64::saturating_add)

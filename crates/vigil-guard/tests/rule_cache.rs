@@ -340,3 +340,35 @@ fn a_file_named_twice_loads_as_without_the_cache() {
     let (set, _) = load_rules_cached(&paths, &cache);
     assert_eq!(set.stats.from_cache, 2, "each distinct file once");
 }
+
+#[test]
+fn a_cache_entry_cannot_get_past_the_windash_bound() {
+    let rule = "title: Encoded flag
+logsource:
+    product: windows
+    category: process_creation
+detection:
+    selection:
+        CommandLine|windash|contains: ' -enc '
+    condition: selection
+";
+    let rules = rule_folder(&[("enc.yml", rule)]);
+    let cache_dir = tempfile::tempdir().unwrap();
+    let cache = RuleCache::new(cache_dir.path(), "test");
+    let paths = [rules.path().to_path_buf()];
+    let (set, _) = load_rules_cached(&paths, &cache);
+    let event = process(1, "C:\\x\\powershell.exe", "powershell /enc AAAA");
+    assert_eq!(fired(&set, &event), ["Encoded flag None"]);
+
+    // 40 dashes would be 5^40 strings: the entry is refused when the rule is compiled.
+    let file = cache_files(cache_dir.path()).pop().unwrap();
+    let text = std::fs::read_to_string(&file).unwrap();
+    let dashes = format!(" {} ", "-".repeat(40));
+    let tampered = text.replace("\" -enc \"", &format!("\"{dashes}\""));
+    assert_ne!(tampered, text);
+    std::fs::write(&file, tampered).unwrap();
+    let (set, _) = load_rules_cached(&paths, &cache);
+    assert_eq!(set.stats.from_cache, 1);
+    assert!(fired(&set, &event).is_empty());
+    assert_eq!(set.compiled_on_use(), 1, "tried once, refused");
+}
