@@ -11,9 +11,9 @@
 //! the rule's gate (on SigmaHQ's attack samples, a quarter of the rules ever are).
 //!
 //! An entry is used only for a file at the same path whose text hashes the same. The
-//! cache file is named by the rule paths and by the build of Vigil that wrote it, and
-//! records that build: a new build, whose parser or prefilter analysis may differ,
-//! never reads an old one. A cache that cannot be read or written is reported and left
+//! cache file is named by the rule paths and records the build of Vigil that wrote it:
+//! a new build, whose parser or prefilter analysis may differ, never reads an old one's
+//! entries, and replaces them. A cache that cannot be read or written is reported and left
 //! aside; loading never depends on it. Loads with Sigma correlations or filters, which
 //! need every rule as parsed, neither read nor write it.
 
@@ -68,10 +68,10 @@ impl RuleCache {
         &self.dir
     }
 
-    /// The cache file for a load of these rule files (in this order).
+    /// The cache file for a load of these rule files (in this order). The build is not
+    /// in the name but in the file: a new build replaces the file of the old one.
     pub(crate) fn file_for<'a>(&self, paths: impl Iterator<Item = &'a Path>) -> PathBuf {
         let mut h = std::hash::DefaultHasher::new();
-        (FORMAT, &self.build).hash(&mut h);
         for p in paths {
             p.hash(&mut h);
         }
@@ -89,6 +89,15 @@ impl RuleCache {
             .map_err(|e| format!("{} is not a rule cache: {e}", file.display()))?;
         if doc.format != FORMAT || doc.build != self.build {
             return Ok(HashMap::new());
+        }
+        // What loading one file can give; anything else was not written by this build.
+        if let Some(e) = doc.files.iter().find(|e| e.file.failed_docs > 1) {
+            return Err(format!(
+                "{} is not a rule cache: {} failed documents in {}",
+                file.display(),
+                e.file.failed_docs,
+                e.path
+            ));
         }
         Ok(doc
             .files
@@ -146,6 +155,21 @@ impl FileKey {
 
     fn from_parts(path: String, hash: u64) -> Self {
         FileKey { path, hash }
+    }
+}
+
+impl CachedFile {
+    /// Every rule of the file can be written to the cache and read back.
+    pub(crate) fn is_complete(&self) -> bool {
+        self.rules.iter().all(|r| {
+            !matches!(
+                r,
+                CachedRule::Compiled {
+                    ir: LoweredRule::NotKept,
+                    ..
+                }
+            )
+        })
     }
 }
 
@@ -296,13 +320,13 @@ mod tests {
     }
 
     #[test]
-    fn cache_files_differ_by_build_and_rule_paths() {
+    fn cache_files_differ_by_rule_paths_and_a_new_build_replaces_the_old_one() {
         let paths = [Path::new("r/a.yml"), Path::new("r/b.yml")];
         let one = RuleCache::new("/c", "build 1");
         let two = RuleCache::new("/c", "build 2");
         let file = one.file_for(paths.iter().copied());
         assert_eq!(file, one.file_for(paths.iter().copied()));
-        assert_ne!(file, two.file_for(paths.iter().copied()));
+        assert_eq!(file, two.file_for(paths.iter().copied()));
         assert_ne!(file, one.file_for(paths[..1].iter().copied()));
         assert!(file.starts_with("/c"));
     }

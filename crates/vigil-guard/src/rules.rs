@@ -13,7 +13,7 @@
 //! With a [`RuleCache`], files loaded before are read from it instead of parsed, and
 //! their rules are compiled when first evaluated (see [`crate::rule_cache`]).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Range;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
@@ -177,7 +177,11 @@ impl RuleSet {
     /// The compiled form of active rule `i` (compiled now if it came from the cache and
     /// was not needed before); `None` when it does not compile.
     pub(crate) fn compiled(&self, i: usize) -> Option<&CompiledRule> {
-        self.compiled[i].get(&self.compiled_on_use)
+        self.compiled[i].get(&self.compiled_on_use, || {
+            let info = &self.rules[i];
+            let name = label(info.id.as_deref(), &info.title);
+            format!("{name} ({})", info.path.display())
+        })
     }
 
     /// How many rules read from the rule cache have been compiled on first use so far.
@@ -460,10 +464,12 @@ fn compile_one(rule: &SigmaRule, keep_lowered: bool) -> (CachedRule, Option<Comp
             .map_err(|e| rsigma_eval::EvalError::from(e).to_string())?;
         check_windash(&ir)?;
         let compiled = compile_to_compiled(&ir).map_err(|e| e.to_string())?;
-        let lowered = if keep_lowered {
-            LoweredRule::of(&ir).map_err(|e| format!("cannot keep the lowered rule: {e}"))?
-        } else {
-            LoweredRule::NotKept
+        // A rule the cache cannot give back exactly (a number that JSON has no text for,
+        // `.inf`; nesting past what the decoder reads) is not kept, and its file is
+        // parsed on every run.
+        let lowered = match keep_lowered.then(|| LoweredRule::of(&ir)) {
+            Some(Ok(kept)) if kept.decode().is_ok_and(|back| back == ir) => kept,
+            _ => LoweredRule::NotKept,
         };
         Ok((lowered, compiled))
     }));
@@ -499,9 +505,13 @@ impl LazyRule {
         }
     }
 
-    /// The compiled rule; `None` when it no longer compiles (a cache entry that does not
-    /// fit this build, reported once).
-    fn get(&self, compiled_on_use: &AtomicUsize) -> Option<&CompiledRule> {
+    /// The compiled rule; `None` when it does not compile (a cache entry that was
+    /// tampered with: reported once, naming the rule by `name`).
+    fn get(
+        &self,
+        compiled_on_use: &AtomicUsize,
+        name: impl FnOnce() -> String,
+    ) -> Option<&CompiledRule> {
         self.compiled
             .get_or_init(|| {
                 let ir = self.ir.as_ref()?;
@@ -520,7 +530,8 @@ impl LazyRule {
                             _ => "the Sigma compiler panicked".to_string(),
                         };
                         tracing::warn!(
-                            "a cached rule does not compile ({why}); it is not evaluated"
+                            "cached rule {} does not compile ({why}); it is not evaluated",
+                            name()
                         );
                         None
                     }
@@ -531,7 +542,7 @@ impl LazyRule {
 
     /// The compiled rule, compiling it now if need be.
     fn into_compiled(self, compiled_on_use: &AtomicUsize) -> Option<CompiledRule> {
-        self.get(compiled_on_use);
+        self.get(compiled_on_use, String::new);
         self.compiled.into_inner().flatten()
     }
 }
@@ -691,6 +702,7 @@ fn load_sources(
         }),
         _ => HashMap::new(),
     };
+    let read_keys: HashSet<FileKey> = cached.keys().cloned().collect();
     // Per file, its cache entry (a file named twice gets it once, and is parsed again).
     let mut hits: Vec<Option<CachedFile>> = keys
         .iter()
@@ -754,13 +766,20 @@ fn load_sources(
             (None, None) => unreachable!("a file neither parsed nor cached"),
         }
     }
+    // Written when a file was parsed that the cache did not hold and can (not for one
+    // named twice, one that cannot be read or one the cache cannot keep: those are
+    // parsed every time anyway).
+    let new_entry = keys.iter().zip(&files).any(|(key, f)| {
+        f.fresh && f.outcome.is_complete() && key.as_ref().is_some_and(|k| !read_keys.contains(k))
+    });
     if let (Some(cache), Some(cache_file)) = (cache, &cache_file)
         && !needs_parsed
-        && files.iter().any(|f| f.fresh)
+        && new_entry
     {
         let entries: Vec<(&FileKey, &CachedFile)> = keys
             .iter()
             .zip(&files)
+            .filter(|(_, f)| f.outcome.is_complete())
             .filter_map(|(key, f)| Some((key.as_ref()?, &f.outcome)))
             .collect();
         if let Err(e) = cache.write(cache_file, &entries) {

@@ -255,6 +255,14 @@ fn a_broken_cache_is_left_aside_and_a_bad_entry_costs_only_its_rule() {
     let (set, _) = load_rules_cached(&paths, &cache);
     assert_eq!(set.stats.from_cache, 2, "the cache was written again");
 
+    // A count no load gives (and that would overflow the totals): not this build's cache.
+    let mut doc: serde_json::Value = serde_json::from_slice(&good).unwrap();
+    doc["files"][0]["file"]["failed_docs"] = json!(u64::MAX);
+    std::fs::write(&file, serde_json::to_vec(&doc).unwrap()).unwrap();
+    let (set, errors) = load_rules_cached(&paths, &cache);
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!((set.stats.from_cache, set.stats.failed), (0, 0));
+
     // A well-formed cache whose rule is not a rule: that rule is not evaluated (and
     // reported), the other one is, nothing panics.
     let mut doc: serde_json::Value = serde_json::from_slice(&good).unwrap();
@@ -339,6 +347,61 @@ fn a_file_named_twice_loads_as_without_the_cache() {
     }
     let (set, _) = load_rules_cached(&paths, &cache);
     assert_eq!(set.stats.from_cache, 2, "each distinct file once");
+    // ... and the cache is not written again for the file parsed twice.
+    let before = written(cache_dir.path());
+    load_rules_cached(&paths, &cache);
+    assert_eq!(written(cache_dir.path()), before);
+}
+
+/// The cache file and when it was last replaced (a write renames a new file into place).
+fn written(dir: &Path) -> (PathBuf, std::time::SystemTime, u64) {
+    let file = cache_files(dir).pop().unwrap();
+    let meta = std::fs::metadata(&file).unwrap();
+    (file, meta.modified().unwrap(), inode(&meta))
+}
+
+#[cfg(unix)]
+fn inode(meta: &std::fs::Metadata) -> u64 {
+    std::os::unix::fs::MetadataExt::ino(meta)
+}
+
+#[cfg(not(unix))]
+fn inode(_: &std::fs::Metadata) -> u64 {
+    0
+}
+
+#[test]
+fn a_rule_the_cache_cannot_give_back_is_parsed_every_time() {
+    // JSON has no text for infinity: this rule's number cannot round-trip.
+    let unbounded = "title: Any process id
+logsource:
+    product: windows
+    category: process_creation
+detection:
+    selection:
+        ProcessId|lt: .inf
+    condition: selection
+";
+    let rules = rule_folder(&[("unbounded.yml", unbounded), ("net.yml", NET)]);
+    let cache_dir = tempfile::tempdir().unwrap();
+    let cache = RuleCache::new(cache_dir.path(), "test");
+    let paths = [rules.path().to_path_buf()];
+    let event = Event::from_json(
+        Arc::new(PathBuf::from("sysmon.jsonl")),
+        1,
+        json!({"Event": {"System": {"EventID": 1, "Channel": "Microsoft-Windows-Sysmon/Operational"},
+            "EventData": {"Image": "C:\\x\\a.exe", "ProcessId": 4242}}}),
+    );
+    let (cold, _) = load_rules_cached(&paths, &cache);
+    assert_eq!(fired(&cold, &event), ["Any process id None"]);
+    let before = written(cache_dir.path());
+    for _ in 0..2 {
+        let (warm, errors) = load_rules_cached(&paths, &cache);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(warm.stats.from_cache, 1, "only the other file");
+        assert_eq!(fired(&warm, &event), ["Any process id None"]);
+    }
+    assert_eq!(written(cache_dir.path()), before, "not written again");
 }
 
 #[test]

@@ -387,24 +387,43 @@ fn load(
     })
 }
 
-/// The rule cache, for this very build of the program: its version, and the size and
-/// time of its executable, so that a rebuilt binary (whose parser or analysis may have
+/// The rule cache, for this very build of the program: its version, and the identity of
+/// its executable file, so that a rebuilt binary (whose parser or analysis may have
 /// changed) never reads what another one cached. None when either is unknown.
 fn rule_cache() -> Option<RuleCache> {
     let dir = RuleCache::default_dir()?;
     let exe = std::env::current_exe().and_then(std::fs::metadata).ok()?;
-    let modified = exe
+    let build = format!(
+        "vigil {} {}",
+        env!("CARGO_PKG_VERSION"),
+        file_identity(&exe)?
+    );
+    Some(RuleCache::new(dir, build))
+}
+
+/// Size, device, inode and change time: the change time is set by the kernel whenever the
+/// file is written or replaced, even where packaging pins the modification time.
+#[cfg(unix)]
+fn file_identity(meta: &std::fs::Metadata) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    Some(format!(
+        "{} {} {} {}.{}",
+        meta.len(),
+        meta.dev(),
+        meta.ino(),
+        meta.ctime(),
+        meta.ctime_nsec()
+    ))
+}
+
+#[cfg(not(unix))]
+fn file_identity(meta: &std::fs::Metadata) -> Option<String> {
+    let modified = meta
         .modified()
         .ok()?
         .duration_since(std::time::UNIX_EPOCH)
         .ok()?;
-    let build = format!(
-        "vigil {} {} {}",
-        env!("CARGO_PKG_VERSION"),
-        exe.len(),
-        modified.as_nanos()
-    );
-    Some(RuleCache::new(dir, build))
+    Some(format!("{} {}", meta.len(), modified.as_nanos()))
 }
 
 fn collect_embedded(dir: &include_dir::Dir<'static>, out: &mut Vec<(PathBuf, String)>) {
