@@ -8,7 +8,8 @@
 //! * `match_unfiltered`: the same with every rule of the event's logsources evaluated,
 //!   the cost the prefilter saves;
 //! * `scan_file`: read and match, end to end;
-//! * `load_rules`: loading and compiling the SigmaHQ Windows rules.
+//! * `load_rules`: loading and compiling the SigmaHQ Windows rules;
+//! * `load_rules_cached`: the same from a warm rule cache (nothing compiled until used).
 //!
 //! The logs and rules are read in place from `../shared/data` (the EVTX attack samples
 //! and SigmaHQ's `rules/windows`); without them the benchmarks print a note and do nothing.
@@ -22,7 +23,9 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use vigil_guard::matching::evaluate_unfiltered;
-use vigil_guard::{Event, load_rules, match_event, read_evtx, scan_file};
+use vigil_guard::{
+    Event, RuleCache, load_rules, load_rules_cached, match_event, read_evtx, scan_file,
+};
 
 /// A Sysmon log (process, file, registry and network events) and a Security log.
 const FILES: &[&str] = &[
@@ -95,6 +98,16 @@ fn bench(c: &mut Criterion) {
     group.measurement_time(Duration::from_secs(10));
     group.bench_function("load_rules", |b| {
         b.iter(|| load_rules(std::slice::from_ref(&rules_dir)).0.len())
+    });
+    let cache_dir = tempfile::tempdir().expect("a temporary folder");
+    let cache = RuleCache::new(cache_dir.path(), "bench");
+    load_rules_cached(std::slice::from_ref(&rules_dir), &cache);
+    group.bench_function("load_rules_cached", |b| {
+        b.iter(|| {
+            load_rules_cached(std::slice::from_ref(&rules_dir), &cache)
+                .0
+                .len()
+        })
     });
     group.finish();
 }
