@@ -63,11 +63,6 @@ impl RuleCache {
         var("HOME").map(|home| PathBuf::from(home).join(".cache").join("vigil"))
     }
 
-    /// The folder the cache files are in.
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     /// The cache file for a load of these rule files (in this order). The build is not
     /// in the name but in the file: a new build replaces the file of the old one.
     pub(crate) fn file_for<'a>(&self, paths: impl Iterator<Item = &'a Path>) -> PathBuf {

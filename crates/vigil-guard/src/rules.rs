@@ -286,11 +286,12 @@ fn read_sources(files: Vec<PathBuf>) -> Vec<(Arc<PathBuf>, Result<String, String
 
 /// Load rules from YAML texts already in memory, each labelled with a path.
 pub fn load_rules_from_strs(docs: &[(PathBuf, String)]) -> (RuleSet, Vec<RuleLoadError>) {
-    let sources = docs
-        .iter()
-        .map(|(p, s)| (Arc::new(p.clone()), Ok(s.clone())))
-        .collect();
-    load_sources(sources, WindowsMapping::builtin(), Vec::new(), None)
+    load_sources(
+        str_sources(docs),
+        WindowsMapping::builtin(),
+        Vec::new(),
+        None,
+    )
 }
 
 /// [`load_rules_from_strs`] with a rule cache (see [`load_rules_cached`]).
@@ -298,11 +299,18 @@ pub fn load_rules_from_strs_cached(
     docs: &[(PathBuf, String)],
     cache: &RuleCache,
 ) -> (RuleSet, Vec<RuleLoadError>) {
-    let sources = docs
-        .iter()
+    load_sources(
+        str_sources(docs),
+        WindowsMapping::builtin(),
+        Vec::new(),
+        Some(cache),
+    )
+}
+
+fn str_sources(docs: &[(PathBuf, String)]) -> Vec<(Arc<PathBuf>, Result<String, String>)> {
+    docs.iter()
         .map(|(p, s)| (Arc::new(p.clone()), Ok(s.clone())))
-        .collect();
-    load_sources(sources, WindowsMapping::builtin(), Vec::new(), Some(cache))
+        .collect()
 }
 
 fn collect_rule_files(paths: &[PathBuf], errors: &mut Vec<RuleLoadError>) -> Vec<PathBuf> {
@@ -355,12 +363,11 @@ struct ParsedFile {
 }
 
 fn parse_file(text: &Result<String, String>) -> ParsedFile {
-    let err = |kind, reason: String| (kind, reason);
     let text = match text {
         Ok(t) => t,
         Err(reason) => {
             return ParsedFile {
-                messages: vec![err(LoadErrorKind::Read, reason.clone())],
+                messages: vec![(LoadErrorKind::Read, reason.clone())],
                 collection: None,
                 failed_docs: 1,
             };
@@ -368,7 +375,7 @@ fn parse_file(text: &Result<String, String>) -> ParsedFile {
     };
     if let Some(chain) = not_chain_too_long(text) {
         return ParsedFile {
-            messages: vec![err(
+            messages: vec![(
                 LoadErrorKind::Parse,
                 format!(
                     "a condition chains {chain} `not` operators, more than the {MAX_NOT_CHAIN} \
@@ -384,14 +391,14 @@ fn parse_file(text: &Result<String, String>) -> ParsedFile {
         Ok(Ok(c)) => c,
         Ok(Err(e)) => {
             return ParsedFile {
-                messages: vec![err(LoadErrorKind::Parse, e.to_string())],
+                messages: vec![(LoadErrorKind::Parse, e.to_string())],
                 collection: None,
                 failed_docs: 1,
             };
         }
         Err(_) => {
             return ParsedFile {
-                messages: vec![err(
+                messages: vec![(
                     LoadErrorKind::Parse,
                     "the Sigma parser panicked on this file".to_string(),
                 )],
@@ -413,13 +420,13 @@ fn parse_file(text: &Result<String, String>) -> ParsedFile {
     let mut messages: Vec<(LoadErrorKind, String)> = collection
         .errors
         .iter()
-        .map(|m| err(kind, m.clone()))
+        .map(|m| (kind, m.clone()))
         .collect();
     let mut failed_docs = 0;
     if produced == 0 {
         failed_docs = 1;
         if messages.is_empty() {
-            messages.push(err(
+            messages.push((
                 LoadErrorKind::Parse,
                 "no Sigma rule, correlation or filter in this file".to_string(),
             ));
@@ -494,14 +501,19 @@ pub(crate) struct LazyRule {
 impl LazyRule {
     fn new(ir: LoweredRule, compiled: Option<CompiledRule>) -> Self {
         match compiled {
-            Some(c) => LazyRule {
-                ir: None,
-                compiled: OnceLock::from(Some(c)),
-            },
+            Some(c) => LazyRule::ready(c),
             None => LazyRule {
                 ir: Some(ir),
                 compiled: OnceLock::new(),
             },
+        }
+    }
+
+    /// A rule compiled already.
+    fn ready(compiled: CompiledRule) -> Self {
+        LazyRule {
+            ir: None,
+            compiled: OnceLock::from(Some(compiled)),
         }
     }
 
@@ -690,9 +702,10 @@ fn load_sources(
         files: sources.len(),
         ..LoadStats::default()
     };
+    // Texts are hashed only for a cache.
     let keys: Vec<Option<FileKey>> = sources
         .iter()
-        .map(|(p, t)| t.as_ref().ok().map(|t| FileKey::new(p, t)))
+        .map(|(p, t)| cache.and(t.as_ref().ok()).map(|t| FileKey::new(p, t)))
         .collect();
     let cache_file = cache.map(|c| c.file_for(sources.iter().map(|(p, _)| p.as_path())));
     let mut cached = match (cache, &cache_file) {
@@ -921,13 +934,7 @@ fn load_sources(
             .flat_map(|e| e.rules().iter().cloned())
             .collect();
         gates = filtered.iter().map(rule_gate).collect();
-        lazy_rules = filtered
-            .into_iter()
-            .map(|c| LazyRule {
-                ir: None,
-                compiled: OnceLock::from(Some(c)),
-            })
-            .collect();
+        lazy_rules = filtered.into_iter().map(LazyRule::ready).collect();
     }
     stats.compiled = infos.len() + inactive.len();
     stats.no_event_source = inactive.len();
