@@ -14,7 +14,12 @@
 //! The logs and rules are read in place from `../shared/data` (the EVTX attack samples
 //! and SigmaHQ's `rules/windows`); without them the benchmarks print a note and do nothing.
 
-use std::path::{Path, PathBuf};
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use common::data;
+
+use std::path::Path;
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -34,18 +39,6 @@ const FILES: &[&str] = &[
 ];
 
 const RULES: &str = "sigma/rules/windows";
-
-fn data(rel: &str) -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data")
-        .join(rel);
-    if p.exists() {
-        Some(p)
-    } else {
-        eprintln!("note: {} not found; benchmark skipped", p.display());
-        None
-    }
-}
 
 fn read_all(path: &Path) -> Vec<Event> {
     read_evtx(path).filter_map(Result::ok).collect()

@@ -10,23 +10,15 @@
 //!
 //! Without the data the tests print a note and pass.
 
+mod common;
+
+use common::data;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use vigil_guard::matching::{evaluate, evaluate_unfiltered};
 use vigil_guard::{Event, load_rules, read_events};
-
-fn data(rel: &str) -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data")
-        .join(rel);
-    if p.exists() {
-        Some(p)
-    } else {
-        eprintln!("note: {} not found; test skipped", p.display());
-        None
-    }
-}
 
 fn files(dir: &Path, exts: &[&str]) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = walkdir::WalkDir::new(dir)

@@ -3,21 +3,13 @@
 //! EVTX file give error items naming the file, never a panic. Without the data the tests
 //! print a note and pass.
 
+mod common;
+
+use common::data;
+
 use std::path::{Path, PathBuf};
 
 use vigil_guard::{Event, ReadError, load_rules, match_event, read_evtx, read_json};
-
-fn data(rel: &str) -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data")
-        .join(rel);
-    if p.exists() {
-        Some(p)
-    } else {
-        eprintln!("note: {} not found; test skipped", p.display());
-        None
-    }
-}
 
 fn split(items: impl Iterator<Item = Result<Event, ReadError>>) -> (Vec<Event>, Vec<ReadError>) {
     let mut events = Vec::new();

@@ -3,6 +3,10 @@
 //! only when first needed, parses a changed file again, leaves a broken or foreign cache
 //! aside, and is not used for loads with correlations.
 
+mod common;
+
+use common::data;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -10,18 +14,6 @@ use serde_json::json;
 use vigil_guard::{
     Event, RuleCache, RuleSet, load_rules, load_rules_cached, match_event, read_events,
 };
-
-fn data(rel: &str) -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data")
-        .join(rel);
-    if p.exists() {
-        Some(p)
-    } else {
-        eprintln!("note: {} not found; test skipped", p.display());
-        None
-    }
-}
 
 /// `source record rule-id level`, sorted: what must not change.
 fn alerts(rules: &RuleSet, events: &[Event]) -> Vec<String> {
@@ -173,24 +165,43 @@ fn fired(rules: &RuleSet, event: &Event) -> Vec<String> {
         .collect()
 }
 
-fn rule_folder(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
+/// A folder of rule files, and an empty cache for loading it.
+struct Cached {
+    rules: tempfile::TempDir,
+    cache_dir: tempfile::TempDir,
+    cache: RuleCache,
+    /// The folder, as the rule paths to load.
+    paths: [PathBuf; 1],
+}
+
+fn cached_folder(files: &[(&str, &str)]) -> Cached {
+    let rules = tempfile::tempdir().unwrap();
     for (name, text) in files {
-        std::fs::write(dir.path().join(name), text).unwrap();
+        std::fs::write(rules.path().join(name), text).unwrap();
     }
-    dir
+    let cache_dir = tempfile::tempdir().unwrap();
+    let cache = RuleCache::new(cache_dir.path(), "test");
+    let paths = [rules.path().to_path_buf()];
+    Cached {
+        rules,
+        cache_dir,
+        cache,
+        paths,
+    }
 }
 
 #[test]
 fn a_changed_rule_file_is_parsed_again_and_compile_errors_are_kept() {
-    let rules = rule_folder(&[
+    let Cached {
+        rules,
+        cache_dir: _cache_dir,
+        cache,
+        paths,
+    } = cached_folder(&[
         ("whoami.yml", WHOAMI),
         ("net.yml", NET),
         ("bad.yml", BAD_REGEX),
     ]);
-    let cache_dir = tempfile::tempdir().unwrap();
-    let cache = RuleCache::new(cache_dir.path(), "test");
-    let paths = [rules.path().to_path_buf()];
     let (_, cold_errors) = load_rules_cached(&paths, &cache);
     assert_eq!(cold_errors.len(), 1, "{cold_errors:?}");
     let (warm, warm_errors) = load_rules_cached(&paths, &cache);
@@ -238,10 +249,12 @@ fn a_changed_rule_file_is_parsed_again_and_compile_errors_are_kept() {
 
 #[test]
 fn a_broken_cache_is_left_aside_and_a_bad_entry_costs_only_its_rule() {
-    let rules = rule_folder(&[("whoami.yml", WHOAMI), ("net.yml", NET)]);
-    let cache_dir = tempfile::tempdir().unwrap();
-    let cache = RuleCache::new(cache_dir.path(), "test");
-    let paths = [rules.path().to_path_buf()];
+    let Cached {
+        rules: _rules,
+        cache_dir,
+        cache,
+        paths,
+    } = cached_folder(&[("whoami.yml", WHOAMI), ("net.yml", NET)]);
     load_rules_cached(&paths, &cache);
     let file = cache_files(cache_dir.path()).pop().unwrap();
     let good = std::fs::read(&file).unwrap();
@@ -303,14 +316,16 @@ correlation:
   group-by: [Computer]
   timespan: 1m
 ";
-    let rules = rule_folder(&[
+    let Cached {
+        rules,
+        cache_dir,
+        cache,
+        paths,
+    } = cached_folder(&[
         ("whoami.yml", WHOAMI),
         ("net.yml", NET),
         ("correlation.yml", correlation),
     ]);
-    let cache_dir = tempfile::tempdir().unwrap();
-    let cache = RuleCache::new(cache_dir.path(), "test");
-    let paths = [rules.path().to_path_buf()];
     for _ in 0..2 {
         let (set, errors) = load_rules_cached(&paths, &cache);
         assert!(errors.is_empty(), "{errors:?}");
@@ -333,9 +348,12 @@ correlation:
 
 #[test]
 fn a_file_named_twice_loads_as_without_the_cache() {
-    let rules = rule_folder(&[("whoami.yml", WHOAMI), ("net.yml", NET)]);
-    let cache_dir = tempfile::tempdir().unwrap();
-    let cache = RuleCache::new(cache_dir.path(), "test");
+    let Cached {
+        rules,
+        cache_dir,
+        cache,
+        ..
+    } = cached_folder(&[("whoami.yml", WHOAMI), ("net.yml", NET)]);
     let file = rules.path().join("whoami.yml");
     let paths = [file.clone(), rules.path().to_path_buf(), file];
     let (plain, plain_errors) = load_rules(&paths);
@@ -382,10 +400,12 @@ detection:
         ProcessId|lt: .inf
     condition: selection
 ";
-    let rules = rule_folder(&[("unbounded.yml", unbounded), ("net.yml", NET)]);
-    let cache_dir = tempfile::tempdir().unwrap();
-    let cache = RuleCache::new(cache_dir.path(), "test");
-    let paths = [rules.path().to_path_buf()];
+    let Cached {
+        rules: _rules,
+        cache_dir,
+        cache,
+        paths,
+    } = cached_folder(&[("unbounded.yml", unbounded), ("net.yml", NET)]);
     let event = Event::from_json(
         Arc::new(PathBuf::from("sysmon.jsonl")),
         1,
@@ -415,10 +435,12 @@ detection:
         CommandLine|windash|contains: ' -enc '
     condition: selection
 ";
-    let rules = rule_folder(&[("enc.yml", rule)]);
-    let cache_dir = tempfile::tempdir().unwrap();
-    let cache = RuleCache::new(cache_dir.path(), "test");
-    let paths = [rules.path().to_path_buf()];
+    let Cached {
+        rules: _rules,
+        cache_dir,
+        cache,
+        paths,
+    } = cached_folder(&[("enc.yml", rule)]);
     let (set, _) = load_rules_cached(&paths, &cache);
     let event = process(1, "C:\\x\\powershell.exe", "powershell /enc AAAA");
     assert_eq!(fired(&set, &event), ["Encoded flag None"]);
