@@ -1,8 +1,12 @@
 //! Alerts: detections over event streams (`vigil guard`), read by response, eval and triage.
 
 use crate::Severity;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
+use serde_json::value::RawValue;
+use std::fmt;
 use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
 
 /// One rule matching one event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -24,7 +28,103 @@ pub struct Alert {
     /// The fields and values that matched.
     pub matched: Vec<MatchedField>,
     /// The matched event as a flat field map.
-    pub event: serde_json::Value,
+    pub event: AlertEvent,
+}
+
+/// The event an alert matched: a JSON object, shared by every alert on the same event.
+///
+/// It is kept as the JSON text JSONL output writes (built once per event, not once per
+/// alert), and parsed into a [`Value`] only when a field is first read from it.
+#[derive(Clone)]
+pub struct AlertEvent(Arc<EventText>);
+
+struct EventText {
+    json: Box<RawValue>,
+    value: OnceLock<Value>,
+}
+
+impl AlertEvent {
+    /// An event from its JSON text.
+    pub fn from_json(json: Box<RawValue>) -> Self {
+        AlertEvent(Arc::new(EventText {
+            json,
+            value: OnceLock::new(),
+        }))
+    }
+
+    /// An event from anything that serializes to JSON (an error when it does not, as a
+    /// map with non-string keys).
+    pub fn serialize_from<T: Serialize + ?Sized>(event: &T) -> serde_json::Result<Self> {
+        serde_json::value::to_raw_value(event).map(AlertEvent::from_json)
+    }
+
+    /// The event's JSON text.
+    pub fn json(&self) -> &str {
+        self.0.json.get()
+    }
+
+    /// The event as a JSON value (parsed on first use, then kept).
+    pub fn value(&self) -> &Value {
+        self.0
+            .value
+            .get_or_init(|| serde_json::from_str(self.0.json.get()).unwrap_or(Value::Null))
+    }
+
+    /// A top-level field of the event.
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.value().get(name)
+    }
+}
+
+/// `event["Image"]`, as indexing the [`Value`] (`Null` when absent).
+impl std::ops::Index<&str> for AlertEvent {
+    type Output = Value;
+    fn index(&self, name: &str) -> &Value {
+        &self.value()[name]
+    }
+}
+
+impl From<Value> for AlertEvent {
+    fn from(value: Value) -> Self {
+        // Any `Value` has a JSON text (non-finite numbers are not representable in one).
+        let json = serde_json::value::to_raw_value(&value)
+            .unwrap_or_else(|_| RawValue::from_string("null".to_string()).expect("valid JSON"));
+        let text = EventText {
+            json,
+            value: OnceLock::from(value),
+        };
+        AlertEvent(Arc::new(text))
+    }
+}
+
+impl Default for AlertEvent {
+    fn default() -> Self {
+        AlertEvent::from(Value::Null)
+    }
+}
+
+impl PartialEq for AlertEvent {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || self.value() == other.value()
+    }
+}
+
+impl fmt::Debug for AlertEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.json())
+    }
+}
+
+impl Serialize for AlertEvent {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.json.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for AlertEvent {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Box::<RawValue>::deserialize(d).map(AlertEvent::from_json)
+    }
 }
 
 /// A field the rule matched on, and its value in the event.
@@ -54,7 +154,7 @@ impl Alert {
     pub fn field(&self, name: &str) -> Option<String> {
         let mut v = self.event.get(name);
         if v.is_none() && name.contains('.') {
-            let mut cur = Some(&self.event);
+            let mut cur = Some(self.event.value());
             for part in name.split('.') {
                 cur = cur.and_then(|c| c.get(part));
             }
@@ -108,7 +208,7 @@ mod tests {
             record: 7,
             time: None,
             matched: Vec::new(),
-            event,
+            event: event.into(),
         }
     }
 
@@ -136,6 +236,29 @@ mod tests {
         assert_eq!(a.field("EventID").as_deref(), Some("4688"));
         assert_eq!(a.field("net.ip").as_deref(), Some("10.0.0.5"));
         assert_eq!(a.field("missing"), None);
+    }
+
+    #[test]
+    fn events_are_written_as_their_json_text_and_read_back() {
+        let text = r#"{"Image":"C:\\x.exe","EventID":4688,"n":{"a":[1,null]}}"#;
+        let mut a = alert(serde_json::json!({}), &["attack.t1003"]);
+        a.event = AlertEvent::from_json(RawValue::from_string(text.to_string()).unwrap());
+        let shared = a.clone();
+        assert_eq!(shared.event.json(), text);
+        assert_eq!(a.event["EventID"], serde_json::json!(4688));
+        assert_eq!(a.field("n.a"), Some("[1,null]".to_string()));
+        let line = serde_json::to_string(&a).unwrap();
+        assert!(line.contains(&format!(r#""event":{text}"#)), "{line}");
+        let back: Alert = serde_json::from_str(&line).unwrap();
+        assert_eq!(back, a);
+        assert_eq!(back.event.json(), text);
+        // Through a `Value` too (as eval reads alerts).
+        let via_value: Alert = serde_json::from_value(serde_json::to_value(&a).unwrap()).unwrap();
+        assert_eq!(via_value.event.value(), a.event.value());
+        assert_ne!(
+            back,
+            alert(serde_json::json!({"EventID": 4688}), &["attack.t1003"])
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@ pub mod alert;
 pub mod report;
 pub mod triage;
 
-pub use alert::{Alert, MatchedField};
+pub use alert::{Alert, AlertEvent, MatchedField};
 pub use triage::{Triage, Verdict};
 
 use serde::{Deserialize, Serialize};

@@ -25,7 +25,7 @@ use rsigma_eval::{
 use rsigma_parser::{CorrelationRule, SigmaRule};
 use serde_json::{Value, json};
 
-use crate::matching::{Alert, MatchedField};
+use crate::matching::{Alert, AlertEvent, MatchedField};
 use crate::rules::{LoadErrorKind, RuleLoadError, severity};
 use vigil_core::alert::parse_event_time;
 
@@ -260,7 +260,7 @@ impl Correlator {
 
     fn replay(&mut self, alerts: &[&Alert], ts: i64) -> Vec<Alert> {
         let first = alerts[0];
-        let mut event = first.event.clone();
+        let mut event = first.event.value().clone();
         let index = self.replayed.len();
         if let Value::Object(map) = &mut event {
             // The id the engine keeps for each contributing event (see `EventRef`).
@@ -335,7 +335,7 @@ impl Correlator {
             record: trigger.record,
             time: trigger.time.clone(),
             matched,
-            event: json!({
+            event: AlertEvent::from(json!({
                 // The host of the event that completed it, for views grouped by host.
                 "Computer": trigger.event.get("Computer"),
                 "correlation": {
@@ -349,7 +349,7 @@ impl Correlator {
                     "timespan_seconds": body.timespan_secs,
                     "events": events,
                 }
-            }),
+            })),
         })
     }
 }

@@ -1051,6 +1051,14 @@ impl Fields {
         Value::Object(map)
     }
 
+    /// The map as JSON text: the text of [`Fields::to_value`], without building the value.
+    pub fn to_json(&self) -> Box<serde_json::value::RawValue> {
+        // Keys are strings and numbers finite, so this cannot fail; `{}` if it ever did.
+        serde_json::value::to_raw_value(self).unwrap_or_else(|_| {
+            serde_json::value::RawValue::from_string("{}".to_string()).expect("valid JSON")
+        })
+    }
+
     /// A copy of a JSON object's entries, in order.
     pub fn from_map(map: Map<String, Value>) -> Self {
         let mut f = Fields::with_capacity(map.len(), 0);
@@ -1590,6 +1598,13 @@ mod tests {
         map.insert("k1_x".to_string(), json!(true));
         assert_eq!(fields.len(), map.len());
         assert_eq!(fields.to_value(), Value::Object(map.clone()));
+        // The JSON text alerts carry is the value's text, byte for byte.
+        fields.insert("n", json!({"deep": [1.5, null, "\u{1b}"]}));
+        map.insert("n".to_string(), json!({"deep": [1.5, null, "\u{1b}"]}));
+        assert_eq!(
+            fields.to_json().get(),
+            serde_json::to_string(&Value::Object(map.clone())).unwrap()
+        );
         assert!(fields.keys().eq(map.keys().map(String::as_str)));
         assert_eq!(fields.get("k299"), Some(FieldRef::Str("v299")));
         assert_eq!(fields.get("k0"), Some(FieldRef::Str("v300")));

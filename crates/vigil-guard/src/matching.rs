@@ -31,7 +31,7 @@ use crate::rules::{RuleSet, route_key, severity};
 
 /// Alerts are the shared vocabulary of `vigil-core`, so that response, eval and triage
 /// read them without depending on this crate.
-pub use vigil_core::{Alert, MatchedField};
+pub use vigil_core::{Alert, AlertEvent, MatchedField};
 
 fn choices(v: Option<&str>) -> Vec<Option<&str>> {
     match v {
@@ -204,19 +204,13 @@ pub fn evaluate(rules: &RuleSet, event: &Event) -> Vec<EvaluationResult> {
 /// Match one event against the rules.
 pub fn match_event(rules: &RuleSet, event: &Event) -> Vec<Alert> {
     let hits = evaluate_indexed(rules, event);
-    // The event as JSON, built once for all its alerts.
-    let mut json = (!hits.is_empty()).then(|| event.fields.to_value());
-    let last = hits.len().saturating_sub(1);
+    if hits.is_empty() {
+        return Vec::new();
+    }
+    // The event as JSON, built once and shared by all its alerts.
+    let json = AlertEvent::from_json(event.fields.to_json());
     hits.into_iter()
-        .enumerate()
-        .map(|(n, (i, r))| {
-            let value = if n == last {
-                json.take().unwrap_or_default()
-            } else {
-                json.clone().unwrap_or_default()
-            };
-            to_alert(rules, event, i, r, value)
-        })
+        .map(|(i, r)| to_alert(rules, event, i, r, json.clone()))
         .collect()
 }
 
@@ -225,7 +219,7 @@ fn to_alert(
     event: &Event,
     index: usize,
     result: EvaluationResult,
-    json: Value,
+    json: AlertEvent,
 ) -> Alert {
     let h = &result.header;
     let info = rules.rules.get(index);

@@ -91,7 +91,7 @@ mod tests {
             record: 42,
             time: Some("2026-01-01T00:00:00Z".into()),
             matched: Vec::new(),
-            event: serde_json::json!({"Computer": "ws1", "User": "{rule.id}; rm -rf /"}),
+            event: serde_json::json!({"Computer": "ws1", "User": "{rule.id}; rm -rf /"}).into(),
         }
     }
 

@@ -22,7 +22,8 @@ fn alert(record: u64, computer: &str) -> Alert {
             "Computer": computer,
             "IpAddress": "10.1.2.3\nINJECTED",
             "User": "bob; touch /tmp/pwned",
-        }),
+        })
+        .into(),
     }
 }
 
