@@ -1085,9 +1085,21 @@ impl Prefilter {
             }
             set
         };
+        // The literals looked for anywhere are looked for in each field that has literals
+        // of its own too, by that field's automaton: a value is then scanned once, and
+        // the pass for the literals looked for anywhere covers only the other values.
+        let mut merged_literals = 0;
         let mut fields: FastMap<String, FieldGates> = first.fields;
-        for (field, needles) in first.needles {
+        for (field, mut needles) in first.needles {
+            for (key, (needle, rules)) in &first.anywhere {
+                needles
+                    .entry(key.clone())
+                    .or_insert_with(|| (needle.clone(), Vec::new()))
+                    .1
+                    .extend(rules);
+            }
             fields.entry(field).or_default().needles = build(needles, &mut ungated);
+            merged_literals += first.anywhere.len();
         }
         let anywhere = build(first.anywhere, &mut ungated);
         // The fields of further clauses, numbered; and per clause, the fields it names.
@@ -1105,6 +1117,7 @@ impl Prefilter {
             .iter()
             .map(|fields| fields.iter().map(|f| number[f.as_str()]).collect())
             .collect();
+        stats.literals -= merged_literals;
         stats.ungated = (0..rule_count).filter(|&i| ungated.contains(i)).count();
         Prefilter {
             fields,
@@ -1196,10 +1209,11 @@ impl Prefilter {
         }
         let wanted = |needles: &NeedleSet| needles.routes.intersects(&event_routes);
         let anywhere = self.anywhere.as_ref().filter(|n| wanted(n));
-        // The text of every value of the event, one after the other, for the literals
-        // looked for anywhere: one automaton pass per event, not one per value. A `\0`
-        // separates the values; a literal holding one could at worst match across two
-        // values, which opens a gate too many, never one too few.
+        // The text of every value of the event that no field automaton scans (those hold
+        // the literals looked for anywhere as well), one after the other, for those
+        // literals: one automaton pass per event, not one per value. A `\0` separates
+        // the values; a literal holding one could at worst match across two values,
+        // which opens a gate too many, never one too few.
         let mut all = String::with_capacity(if anywhere.is_some() { 2048 } else { 0 });
         let mut nested = String::new();
         for (key, value) in event.iter() {
@@ -1213,9 +1227,12 @@ impl Prefilter {
                 }
                 continue;
             }
+            // A field automaton holds the literals looked for anywhere, when there are
+            // any (see `from_gates`).
+            let to_all = anywhere.is_some() && needles.is_none();
             let text: &str = match value {
                 FieldRef::Str(s) => {
-                    if anywhere.is_some() {
+                    if to_all {
                         all.push_str(s);
                         all.push(SEPARATOR);
                         if !s.is_ascii() {
@@ -1233,7 +1250,7 @@ impl Prefilter {
                     if !project_field(other, &mut nested) {
                         return None;
                     }
-                    if anywhere.is_some() {
+                    if to_all {
                         all.push_str(&nested);
                     }
                     &nested
@@ -1558,6 +1575,45 @@ mod tests {
             check(d, json!({"a": "invoke mimikatz"})),
             (true, false, false)
         );
+    }
+
+    /// A field with literals of its own is scanned for the keywords by its own automaton,
+    /// whatever the routes of the rules.
+    #[test]
+    fn keywords_in_fields_with_literals_of_their_own() {
+        let rules = [
+            compile("    sel:\n        CommandLine|contains: 'whoami'\n    condition: sel"),
+            compile("    keywords:\n        - 'sekurlsa::'\n    condition: keywords"),
+        ];
+        for (route_of, event_routes) in [([0, 0], vec![0]), ([0, 1], vec![1]), ([1, 0], vec![0])] {
+            let pf = Prefilter::build(&rules, &route_of, 2);
+            assert!(!pf.ungated().contains(0) && !pf.ungated().contains(1));
+            for (event, keyword) in [
+                (
+                    json!({"CommandLine": "mimikatz SEKURLSA::logonpasswords"}),
+                    true,
+                ),
+                (json!({"CommandLine": "x", "Other": "Sekurlsa::x"}), true),
+                (json!({"CommandLine": "\u{212a}x sekurlsa::"}), true),
+                (
+                    json!({"CommandLine": "whoami", "Other": "sekurlsa:"}),
+                    false,
+                ),
+            ] {
+                let fields = Fields::from_map(event.as_object().cloned().unwrap());
+                let open = pf.open_gates(&fields, &event_routes).expect("scannable");
+                assert_eq!(
+                    pf.is_open(&fields, &open, 1),
+                    keyword,
+                    "{event} {route_of:?}"
+                );
+                assert_eq!(
+                    evaluate_rule(&rules[1], &fields).is_some(),
+                    keyword,
+                    "{event}"
+                );
+            }
+        }
     }
 
     #[test]
