@@ -74,6 +74,61 @@ impl AlertEvent {
     pub fn get(&self, name: &str) -> Option<&Value> {
         self.value().get(name)
     }
+
+    /// A top-level field of the event, read from the text when the event has not been
+    /// parsed (the summary reads `Computer` of every alert: parsing all of each event for
+    /// it cost more than writing the alerts).
+    pub fn field(&self, name: &str) -> Option<Value> {
+        match self.0.value.get() {
+            Some(value) => value.get(name).cloned(),
+            None => top_level_field(self.json(), name),
+        }
+    }
+}
+
+/// The value of the last top-level entry named `name` in a JSON object's text (what
+/// parsing the whole object gives), skipping the other values without building them.
+fn top_level_field(json: &str, name: &str) -> Option<Value> {
+    use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+
+    struct IsKey<'a>(&'a str);
+    impl<'de> DeserializeSeed<'de> for IsKey<'_> {
+        type Value = bool;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+            d.deserialize_str(self)
+        }
+    }
+    impl<'de> Visitor<'de> for IsKey<'_> {
+        type Value = bool;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a field name")
+        }
+        fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<bool, E> {
+            Ok(key == self.0)
+        }
+    }
+
+    struct Find<'a>(&'a str);
+    impl<'de> Visitor<'de> for Find<'_> {
+        type Value = Option<Value>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<Value>, A::Error> {
+            let mut found = None;
+            while let Some(is_key) = map.next_key_seed(IsKey(self.0))? {
+                if is_key {
+                    found = Some(map.next_value()?);
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            Ok(found)
+        }
+    }
+
+    let mut de = serde_json::Deserializer::from_str(json);
+    de.deserialize_map(Find(name)).ok().flatten()
 }
 
 /// `event["Image"]`, as indexing the [`Value`] (`Null` when absent).
@@ -152,16 +207,16 @@ impl Alert {
 
     /// A field of the event, as text: `Computer`, `Image`, or a dotted path into nested JSON.
     pub fn field(&self, name: &str) -> Option<String> {
-        let mut v = self.event.get(name);
+        let mut v = self.event.field(name);
         if v.is_none() && name.contains('.') {
             let mut cur = Some(self.event.value());
             for part in name.split('.') {
                 cur = cur.and_then(|c| c.get(part));
             }
-            v = cur;
+            v = cur.cloned();
         }
         match v? {
-            serde_json::Value::String(s) => Some(s.clone()),
+            serde_json::Value::String(s) => Some(s),
             serde_json::Value::Null => None,
             other => Some(other.to_string()),
         }
@@ -245,6 +300,16 @@ mod tests {
         a.event = AlertEvent::from_json(RawValue::from_string(text.to_string()).unwrap());
         let shared = a.clone();
         assert_eq!(shared.event.json(), text);
+        assert_eq!(a.event.field("EventID"), Some(serde_json::json!(4688)));
+        assert_eq!(a.field("Image").as_deref(), Some("C:\\x.exe"));
+        assert_eq!(a.event.field("a"), None);
+        // Read from the text, the last entry of a name wins, as when parsed.
+        let twice = RawValue::from_string(r#"{"k":1,"x":{"k":2},"k":3}"#.into()).unwrap();
+        let twice = AlertEvent::from_json(twice);
+        assert_eq!(twice.field("k"), Some(serde_json::json!(3)));
+        assert_eq!(twice["k"], serde_json::json!(3));
+        let not_object = AlertEvent::from_json(RawValue::from_string("[1]".into()).unwrap());
+        assert_eq!(not_object.field("k"), None);
         assert_eq!(a.event["EventID"], serde_json::json!(4688));
         assert_eq!(a.field("n.a"), Some("[1,null]".to_string()));
         let line = serde_json::to_string(&a).unwrap();
