@@ -474,11 +474,7 @@ mod fast {
             let mut stage = Stage::Start;
             while let Some(key) = map.next_key::<&'de str>()? {
                 match key {
-                    "#attributes" => {
-                        // Parsed, not skipped: `IgnoredAny` lets through invalid UTF-8
-                        // and lone surrogate escapes that the general path rejects.
-                        map.next_value::<Value>()?;
-                    }
+                    "#attributes" => map.next_value_seed(Validate)?,
                     "System" if stage == Stage::Start => {
                         map.next_value_seed(Section {
                             out: self.out,
@@ -507,6 +503,62 @@ mod fast {
             }
             if stage == Stage::Start {
                 return Err(give_up());
+            }
+            Ok(())
+        }
+    }
+
+    /// A value read and dropped: checked as `Value` would parse it (`IgnoredAny` lets
+    /// through lone surrogate escapes that the general path rejects), without building it.
+    struct Validate;
+
+    impl<'de> DeserializeSeed<'de> for Validate {
+        type Value = ();
+
+        fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Validate {
+        type Value = ();
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("any JSON value")
+        }
+
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+            Ok(())
+        }
+
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+            Ok(())
+        }
+
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+            Ok(())
+        }
+
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+            Ok(())
+        }
+
+        fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+            Ok(())
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+            Ok(())
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            while seq.next_element_seed(Validate)?.is_some() {}
+            Ok(())
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            while map.next_key_seed(Validate)?.is_some() {
+                map.next_value_seed(Validate)?;
             }
             Ok(())
         }

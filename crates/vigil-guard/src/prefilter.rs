@@ -619,6 +619,9 @@ struct Memo {
 
 thread_local! {
     static MEMO: std::cell::RefCell<Memo> = std::cell::RefCell::new(Memo::default());
+    /// The buffer of [`Prefilter::open_gates`]'s text of an event's values, kept for
+    /// the thread's next event.
+    static SCAN_TEXT: std::cell::Cell<String> = const { std::cell::Cell::new(String::new()) };
 }
 
 /// Texts at least this long are scanned as two parts in step, and four from twice
@@ -1214,7 +1217,8 @@ impl Prefilter {
         // literals: one automaton pass per event, not one per value. A `\0` separates
         // the values; a literal holding one could at worst match across two values,
         // which opens a gate too many, never one too few.
-        let mut all = String::with_capacity(if anywhere.is_some() { 2048 } else { 0 });
+        let mut all = SCAN_TEXT.take();
+        all.clear();
         let mut nested = String::new();
         for (key, value) in event.iter() {
             let gates = self.fields.get(key);
@@ -1278,6 +1282,7 @@ impl Prefilter {
         {
             return None;
         }
+        SCAN_TEXT.set(all);
         Some(open)
     }
 }

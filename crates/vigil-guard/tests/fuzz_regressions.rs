@@ -264,6 +264,8 @@ fn fast_path_rejects_what_the_general_path_rejects() {
         &b"{\"Event\": {\"#attributes\": \"\\ud800\", \"System\": {\"EventID\": 1}}}"[..],
         &b"{\"Event\": {\"#attributes\": \"\x9f\", \"System\": {}}}"[..],
         &b"{\"Event\": {\"#attributes\": {\"xmlns\": \"a\\udfffb\"}, \"System\": {}}}"[..],
+        &b"{\"Event\": {\"#attributes\": {\"\\ud800\": 1}, \"System\": {}}}"[..],
+        &b"{\"Event\": {\"#attributes\": [1, [\"\\udfff\"]], \"System\": {}}}"[..],
     ] {
         let text = String::from_utf8_lossy(line);
         assert!(
