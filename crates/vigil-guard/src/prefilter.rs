@@ -534,6 +534,8 @@ struct NeedleSet {
     /// The routes (rule logsources) of those rules: an event of other routes need not
     /// be scanned for these literals.
     routes: RuleBits,
+    /// Whether the set holds every literal looked for anywhere, too.
+    covers_anywhere: bool,
 }
 
 /// An Aho-Corasick automaton of the kind `AhoCorasick` would choose for the needles,
@@ -741,6 +743,7 @@ impl NeedleSet {
             automaton,
             rules,
             routes,
+            covers_anywhere: false,
         })
     }
 
@@ -1088,21 +1091,32 @@ impl Prefilter {
             }
             set
         };
-        // The literals looked for anywhere are looked for in each field that has literals
-        // of its own too, by that field's automaton: a value is then scanned once, and
-        // the pass for the literals looked for anywhere covers only the other values.
+        // The literals looked for anywhere are looked for by the automata of the fields
+        // with many literals of their own too (the long values: command lines, paths,
+        // hashes): those values are then scanned once, and the pass for the literals
+        // looked for anywhere covers only the other values. (Small sets are built as
+        // DFAs, whose build time the extra literals would double.)
         let mut merged_literals = 0;
         let mut fields: FastMap<String, FieldGates> = first.fields;
         for (field, mut needles) in first.needles {
-            for (key, (needle, rules)) in &first.anywhere {
+            let merge = if needles.len() > MAX_DFA_NEEDLES {
+                &first.anywhere
+            } else {
+                &NeedleMap::new()
+            };
+            for (key, (needle, rules)) in merge {
                 needles
                     .entry(key.clone())
                     .or_insert_with(|| (needle.clone(), Vec::new()))
                     .1
                     .extend(rules);
             }
-            fields.entry(field).or_default().needles = build(needles, &mut ungated);
-            merged_literals += first.anywhere.len();
+            let mut set = build(needles, &mut ungated);
+            if let Some(set) = &mut set {
+                set.covers_anywhere = !merge.is_empty() || first.anywhere.is_empty();
+            }
+            fields.entry(field).or_default().needles = set;
+            merged_literals += merge.len();
         }
         let anywhere = build(first.anywhere, &mut ungated);
         // The fields of further clauses, numbered; and per clause, the fields it names.
@@ -1231,9 +1245,9 @@ impl Prefilter {
                 }
                 continue;
             }
-            // A field automaton holds the literals looked for anywhere, when there are
-            // any (see `from_gates`).
-            let to_all = anywhere.is_some() && needles.is_none();
+            // The automata of fields with many literals hold those looked for anywhere
+            // too (see `from_gates`).
+            let to_all = anywhere.is_some() && !needles.is_some_and(|n| n.covers_anywhere);
             let text: &str = match value {
                 FieldRef::Str(s) => {
                     if to_all {
@@ -1582,42 +1596,57 @@ mod tests {
         );
     }
 
-    /// A field with literals of its own is scanned for the keywords by its own automaton,
-    /// whatever the routes of the rules.
+    /// A field with many literals of its own is scanned for the keywords by its own
+    /// automaton, one with a few by the keyword pass, whatever the routes of the rules.
     #[test]
     fn keywords_in_fields_with_literals_of_their_own() {
+        let many: String = (0..MAX_DFA_NEEDLES)
+            .map(|i| format!("            - 'tool{i}.exe'\n"))
+            .collect();
+        for routes in [([0, 0], vec![0]), ([0, 1], vec![1]), ([1, 0], vec![0])] {
+            for extra in ["", many.as_str()] {
+                let field_rule = format!(
+                    "    sel:\n        CommandLine|contains:\n            - 'whoami'\n{extra}    condition: sel"
+                );
+                keywords_with(&field_rule, routes.clone(), !extra.is_empty());
+            }
+        }
+    }
+
+    fn keywords_with(field_rule: &str, routes: ([usize; 2], Vec<usize>), merged: bool) {
+        let (route_of, event_routes) = routes;
         let rules = [
-            compile("    sel:\n        CommandLine|contains: 'whoami'\n    condition: sel"),
+            compile(field_rule),
             compile("    keywords:\n        - 'sekurlsa::'\n    condition: keywords"),
         ];
-        for (route_of, event_routes) in [([0, 0], vec![0]), ([0, 1], vec![1]), ([1, 0], vec![0])] {
-            let pf = Prefilter::build(&rules, &route_of, 2);
-            assert!(!pf.ungated().contains(0) && !pf.ungated().contains(1));
-            for (event, keyword) in [
-                (
-                    json!({"CommandLine": "mimikatz SEKURLSA::logonpasswords"}),
-                    true,
-                ),
-                (json!({"CommandLine": "x", "Other": "Sekurlsa::x"}), true),
-                (json!({"CommandLine": "\u{212a}x sekurlsa::"}), true),
-                (
-                    json!({"CommandLine": "whoami", "Other": "sekurlsa:"}),
-                    false,
-                ),
-            ] {
-                let fields = Fields::from_map(event.as_object().cloned().unwrap());
-                let open = pf.open_gates(&fields, &event_routes).expect("scannable");
-                assert_eq!(
-                    pf.is_open(&fields, &open, 1),
-                    keyword,
-                    "{event} {route_of:?}"
-                );
-                assert_eq!(
-                    evaluate_rule(&rules[1], &fields).is_some(),
-                    keyword,
-                    "{event}"
-                );
-            }
+        let pf = Prefilter::build(&rules, &route_of, 2);
+        assert!(!pf.ungated().contains(0) && !pf.ungated().contains(1));
+        let set = pf.fields["CommandLine"].needles.as_ref().unwrap();
+        assert_eq!(set.covers_anywhere, merged);
+        for (event, keyword) in [
+            (
+                json!({"CommandLine": "mimikatz SEKURLSA::logonpasswords"}),
+                true,
+            ),
+            (json!({"CommandLine": "x", "Other": "Sekurlsa::x"}), true),
+            (json!({"CommandLine": "\u{212a}x sekurlsa::"}), true),
+            (
+                json!({"CommandLine": "whoami", "Other": "sekurlsa:"}),
+                false,
+            ),
+        ] {
+            let fields = Fields::from_map(event.as_object().cloned().unwrap());
+            let open = pf.open_gates(&fields, &event_routes).expect("scannable");
+            assert_eq!(
+                pf.is_open(&fields, &open, 1),
+                keyword,
+                "{event} {route_of:?}"
+            );
+            assert_eq!(
+                evaluate_rule(&rules[1], &fields).is_some(),
+                keyword,
+                "{event}"
+            );
         }
     }
 
