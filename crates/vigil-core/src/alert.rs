@@ -41,6 +41,9 @@ pub struct AlertEvent(Arc<EventText>);
 struct EventText {
     json: Box<RawValue>,
     value: OnceLock<Value>,
+    /// No two entries of the object have the same name: a lookup in the text can stop
+    /// at the first.
+    unique_keys: bool,
 }
 
 impl AlertEvent {
@@ -49,6 +52,17 @@ impl AlertEvent {
         AlertEvent(Arc::new(EventText {
             json,
             value: OnceLock::new(),
+            unique_keys: false,
+        }))
+    }
+
+    /// An event from the JSON text of an object known to have no repeated names (as a
+    /// map serializes): [`AlertEvent::field`] stops reading at the field.
+    pub fn from_json_unique_keys(json: Box<RawValue>) -> Self {
+        AlertEvent(Arc::new(EventText {
+            json,
+            value: OnceLock::new(),
+            unique_keys: true,
         }))
     }
 
@@ -81,14 +95,15 @@ impl AlertEvent {
     pub fn field(&self, name: &str) -> Option<Value> {
         match self.0.value.get() {
             Some(value) => value.get(name).cloned(),
-            None => top_level_field(self.json(), name),
+            None => top_level_field(self.json(), name, self.0.unique_keys),
         }
     }
 }
 
 /// The value of the last top-level entry named `name` in a JSON object's text (what
-/// parsing the whole object gives), skipping the other values without building them.
-fn top_level_field(json: &str, name: &str) -> Option<Value> {
+/// parsing the whole object gives), skipping the other values without building them;
+/// with `unique_keys`, of the first, and the rest is not read.
+fn top_level_field(json: &str, name: &str, unique_keys: bool) -> Option<Value> {
     use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 
     struct IsKey<'a>(&'a str);
@@ -108,27 +123,45 @@ fn top_level_field(json: &str, name: &str) -> Option<Value> {
         }
     }
 
-    struct Find<'a>(&'a str);
+    /// Puts the value in `found`; with `first`, stops there (the parser then reports
+    /// the object unfinished, which is not an error here).
+    struct Find<'a> {
+        name: &'a str,
+        first: bool,
+        found: &'a mut Option<Value>,
+    }
     impl<'de> Visitor<'de> for Find<'_> {
-        type Value = Option<Value>;
+        type Value = ();
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             f.write_str("a JSON object")
         }
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<Value>, A::Error> {
-            let mut found = None;
-            while let Some(is_key) = map.next_key_seed(IsKey(self.0))? {
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            while let Some(is_key) = map.next_key_seed(IsKey(self.name))? {
                 if is_key {
-                    found = Some(map.next_value()?);
+                    *self.found = Some(map.next_value()?);
+                    if self.first {
+                        return Ok(());
+                    }
                 } else {
                     map.next_value::<IgnoredAny>()?;
                 }
             }
-            Ok(found)
+            Ok(())
         }
     }
 
+    let mut found = None;
     let mut de = serde_json::Deserializer::from_str(json);
-    de.deserialize_map(Find(name)).ok().flatten()
+    let read = de.deserialize_map(Find {
+        name,
+        first: unique_keys,
+        found: &mut found,
+    });
+    // A text that is not an object, or breaks off before the field, gives nothing.
+    if read.is_err() && !(unique_keys && found.is_some()) {
+        return None;
+    }
+    found
 }
 
 /// `event["Image"]`, as indexing the [`Value`] (`Null` when absent).
@@ -147,6 +180,7 @@ impl From<Value> for AlertEvent {
         let text = EventText {
             json,
             value: OnceLock::from(value),
+            unique_keys: true,
         };
         AlertEvent(Arc::new(text))
     }
@@ -308,6 +342,9 @@ mod tests {
         let twice = AlertEvent::from_json(twice);
         assert_eq!(twice.field("k"), Some(serde_json::json!(3)));
         assert_eq!(twice["k"], serde_json::json!(3));
+        let unique = RawValue::from_string(r#"{"k":1,"k":3}"#.into()).unwrap();
+        let unique = AlertEvent::from_json_unique_keys(unique);
+        assert_eq!(unique.field("k"), Some(serde_json::json!(1)));
         let not_object = AlertEvent::from_json(RawValue::from_string("[1]".into()).unwrap());
         assert_eq!(not_object.field("k"), None);
         assert_eq!(a.event["EventID"], serde_json::json!(4688));

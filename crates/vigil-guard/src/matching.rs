@@ -208,7 +208,7 @@ pub fn match_event(rules: &RuleSet, event: &Event) -> Vec<Alert> {
         return Vec::new();
     }
     // The event as JSON, built once and shared by all its alerts.
-    let json = AlertEvent::from_json(event.fields.to_json());
+    let json = AlertEvent::from_json_unique_keys(event.fields.to_json());
     hits.into_iter()
         .map(|(i, r)| to_alert(rules, event, i, r, json.clone()))
         .collect()
