@@ -475,12 +475,18 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 // JSON
 // ---------------------------------------------------------------------------------------
 
+/// Read buffer of a JSON-lines file: a few large reads rather than many 8 KiB ones.
+const JSONL_READ_BUFFER: usize = 256 << 10;
+
 /// Read a JSON lines file: one event per line (a line holding an array gives one event per
 /// member). A line that is not JSON is an error item with its line number; the next line
 /// is read as usual.
 pub fn read_jsonl(path: &Path) -> Box<dyn Iterator<Item = Result<Event, ReadError>> + Send> {
     match File::open(path) {
-        Ok(f) => Box::new(read_jsonl_from(BufReader::new(f), path)),
+        Ok(f) => Box::new(read_jsonl_from(
+            BufReader::with_capacity(JSONL_READ_BUFFER, f),
+            path,
+        )),
         Err(e) => Box::new(std::iter::once(Err(ReadError::new(
             path,
             None,
