@@ -55,7 +55,7 @@ pub use readers::{
     InputFormat, ReadError, detect_format, read_events, read_evtx, read_json, read_jsonl,
     read_jsonl_from,
 };
-pub use rule_cache::RuleCache;
+pub use rule_cache::{MAX_CACHE_FILES, RuleCache};
 pub use rules::{
     LoadErrorKind, LoadStats, RuleInfo, RuleLoadError, RuleSet, load_rules, load_rules_cached,
     load_rules_from_strs, load_rules_from_strs_cached, load_rules_with,

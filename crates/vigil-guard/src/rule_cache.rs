@@ -21,6 +21,7 @@ use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 use rsigma_ir::IrRule;
 use rsigma_parser::{Level, LogSource, SigmaRule};
@@ -32,6 +33,14 @@ use crate::rules::LoadErrorKind;
 
 /// Version of the cache file's layout; entries of another are not read.
 const FORMAT: u32 = 1;
+
+/// Cache files kept in the folder (one per list of rule paths, about 10 MB for SigmaHQ's
+/// Windows rules): when one is written, all but the most recently written are removed.
+pub const MAX_CACHE_FILES: usize = 8;
+
+/// A temporary file of a write that never finished (the writer was killed) is removed
+/// once it is this old; a younger one may belong to a write under way.
+const STALE_TEMP_FILE: Duration = Duration::from_secs(3600);
 
 /// Where loaded rule files are cached, and the build they are cached for.
 #[derive(Debug, Clone)]
@@ -124,13 +133,59 @@ impl RuleCache {
             format!("cannot {what} {}: {e}", file.display())
         };
         std::fs::create_dir_all(&self.dir).map_err(|e| fail("create the folder of", &e))?;
-        let mut tmp = tempfile::NamedTempFile::new_in(&self.dir).map_err(|e| fail("write", &e))?;
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".sigma-")
+            .suffix(".tmp")
+            .tempfile_in(&self.dir)
+            .map_err(|e| fail("write", &e))?;
         let mut out = std::io::BufWriter::new(tmp.as_file_mut());
         serde_json::to_writer(&mut out, &doc).map_err(|e| fail("write", &e))?;
         out.flush().map_err(|e| fail("write", &e))?;
         drop(out);
         tmp.persist(file).map_err(|e| fail("write", &e.error))?;
+        self.prune(file);
         Ok(())
+    }
+
+    /// Remove all but the [`MAX_CACHE_FILES`] most recently written cache files (`keep`,
+    /// just written, among them) and stale temporary files; other files are left alone.
+    fn prune(&self, keep: &Path) {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        let now = SystemTime::now();
+        let mut caches: Vec<(SystemTime, PathBuf)> = Vec::new();
+        for entry in entries.flatten() {
+            let (path, name) = (entry.path(), entry.file_name());
+            let (Some(name), Ok(meta)) = (name.to_str(), entry.metadata()) else {
+                continue;
+            };
+            if !meta.is_file() {
+                continue;
+            }
+            let modified = meta.modified().unwrap_or(now);
+            if name.starts_with(".sigma-") && name.ends_with(".tmp") {
+                if now
+                    .duration_since(modified)
+                    .is_ok_and(|age| age > STALE_TEMP_FILE)
+                {
+                    remove(&path);
+                }
+            } else if name.starts_with("sigma-") && name.ends_with(".json") && path != keep {
+                caches.push((modified, path));
+            }
+        }
+        caches.sort_by_key(|(modified, _)| std::cmp::Reverse(*modified));
+        for (_, path) in caches.iter().skip(MAX_CACHE_FILES - 1) {
+            remove(path);
+        }
+    }
+}
+
+/// Remove a file of the cache folder; one that cannot be is left (and tried next time).
+fn remove(path: &Path) {
+    if let Err(e) = std::fs::remove_file(path) {
+        tracing::debug!("rule cache: cannot remove {}: {e}", path.display());
     }
 }
 

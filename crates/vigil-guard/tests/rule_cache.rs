@@ -12,7 +12,8 @@ use std::sync::Arc;
 
 use serde_json::json;
 use vigil_guard::{
-    Event, RuleCache, RuleSet, load_rules, load_rules_cached, match_event, read_events,
+    Event, MAX_CACHE_FILES, RuleCache, RuleSet, load_rules, load_rules_cached, match_event,
+    read_events,
 };
 
 /// `source record rule-id level`, sorted: what must not change.
@@ -456,4 +457,50 @@ detection:
     assert_eq!(set.stats.from_cache, 1);
     assert!(fired(&set, &event).is_empty());
     assert_eq!(set.compiled_on_use(), 1, "tried once, refused");
+}
+
+#[test]
+fn writing_a_cache_file_removes_old_ones_and_stale_temp_files() {
+    let Cached {
+        rules: _rules,
+        cache_dir,
+        cache,
+        paths,
+    } = cached_folder(&[(
+        "whoami.yml",
+        "title: Whoami\nlogsource:\n    product: windows\n    category: process_creation\ndetection:\n    sel:\n        Image|endswith: '\\whoami.exe'\n    condition: sel\n",
+    )]);
+    let dir = cache_dir.path();
+    let now = std::time::SystemTime::now();
+    let hour = std::time::Duration::from_secs(3600);
+    let file_aged = |name: &str, age: std::time::Duration| {
+        let path = dir.join(name);
+        std::fs::write(&path, "{}").unwrap();
+        let file = std::fs::File::options().write(true).open(&path).unwrap();
+        file.set_modified(now - age).unwrap();
+        path
+    };
+    // Other rule-path lists' caches, the first written most recently.
+    let older: Vec<PathBuf> = (1..=10)
+        .map(|i| file_aged(&format!("sigma-{i:016x}.json"), hour * i))
+        .collect();
+    let stale_temp = file_aged(".sigma-killed.tmp", hour * 2);
+    let fresh_temp = file_aged(".sigma-writing.tmp", std::time::Duration::from_secs(60));
+    let unrelated = file_aged("notes.txt", hour * 100);
+
+    let (cold, _) = load_rules_cached(&paths, &cache);
+    assert_eq!(cold.stats.from_cache, 0);
+    for (n, path) in older.iter().enumerate() {
+        assert_eq!(path.exists(), n + 1 < MAX_CACHE_FILES, "{}", path.display());
+    }
+    assert!(!stale_temp.exists());
+    assert!(fresh_temp.exists() && unrelated.exists());
+    let caches = cache_files(dir)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .count();
+    assert_eq!(caches, MAX_CACHE_FILES);
+    // The file just written is among those kept.
+    let (warm, _) = load_rules_cached(&paths, &cache);
+    assert_eq!(warm.stats.from_cache, 1);
 }
