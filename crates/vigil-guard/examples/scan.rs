@@ -17,6 +17,10 @@
 //! * `--dump-jsonl FILE`: write every EVTX record as one line of the `evtx` crate's JSON
 //!   (the shape of SigmaHQ's regression `.json` files), to measure the JSON lines path
 //!   on the same events; nothing is matched.
+//! * `--dump-flat FILE`: write every event as the flat field map rules are matched
+//!   against, one JSON object per line with its number in `_n`, and `FILE.idx` with
+//!   `n  source  record` per line: the input for another Sigma engine (the rsigma CLI) on
+//!   exactly the fields Vigil matches, to compare detections side by side.
 //!
 //! CPU seconds (user + system, all threads) are read from `/proc/self/stat`; on a shared
 //! machine they are steadier than wall time.
@@ -64,7 +68,7 @@ fn cpu_seconds() -> f64 {
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: scan [--mode parse|read|match] [--alerts FILE] [--dump-jsonl FILE] RULES_DIR[,RULES_DIR...] INPUT..."
+        "usage: scan [--mode parse|read|match] [--alerts FILE] [--dump-jsonl FILE] [--dump-flat FILE] RULES_DIR[,RULES_DIR...] INPUT..."
     );
     ExitCode::from(2)
 }
@@ -73,6 +77,7 @@ fn main() -> ExitCode {
     let mut mode = Mode::Match;
     let mut alerts_out: Option<PathBuf> = None;
     let mut dump: Option<PathBuf> = None;
+    let mut dump_flat: Option<PathBuf> = None;
     let mut args = std::env::args().skip(1).peekable();
     while let Some(a) = args.peek().cloned() {
         match a.as_str() {
@@ -94,6 +99,10 @@ fn main() -> ExitCode {
                 args.next();
                 dump = args.peek().map(PathBuf::from);
             }
+            "--dump-flat" => {
+                args.next();
+                dump_flat = args.peek().map(PathBuf::from);
+            }
             _ => break,
         }
         args.next();
@@ -107,6 +116,18 @@ fn main() -> ExitCode {
 
     if let Some(out) = dump {
         return dump_jsonl(&files, &out);
+    }
+    if let Some(out) = dump_flat {
+        return match write_flat(&files, &out) {
+            Ok(n) => {
+                println!("{n} events written to {}", out.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("cannot write {}: {e}", out.display());
+                ExitCode::from(2)
+            }
+        };
     }
 
     let cpu0 = cpu_seconds();
@@ -303,6 +324,29 @@ fn for_each_record(path: &Path, mut f: impl FnMut(Result<Vec<u8>, String>)) {
 }
 
 /// Write each EVTX record's JSON as one line.
+/// See `--dump-flat`: the number of events written.
+fn write_flat(files: &[PathBuf], out: &Path) -> std::io::Result<u64> {
+    let mut flat = std::io::BufWriter::new(std::fs::File::create(out)?);
+    let mut index_path = out.as_os_str().to_owned();
+    index_path.push(".idx");
+    let mut index = std::io::BufWriter::new(std::fs::File::create(index_path)?);
+    let mut n = 0u64;
+    for path in files {
+        for event in read_events(path).filter_map(Result::ok) {
+            n += 1;
+            let mut value = event.fields.to_value();
+            if let Some(map) = value.as_object_mut() {
+                map.insert("_n".to_string(), n.into());
+            }
+            writeln!(flat, "{value}")?;
+            writeln!(index, "{n}\t{}\t{}", event.source.display(), event.record)?;
+        }
+    }
+    flat.flush()?;
+    index.flush()?;
+    Ok(n)
+}
+
 fn dump_jsonl(files: &[PathBuf], out: &Path) -> ExitCode {
     let file = match std::fs::File::create(out) {
         Ok(f) => f,
