@@ -60,10 +60,11 @@ impl Event {
     /// [`Event::from_json`] of the parsed value, or the JSON parser's error.
     ///
     /// Records in the `evtx` crate's shape (`{"Event": {"System": .., "EventData": ..}}`,
-    /// what the EVTX reader renders and what `evtx_dump` writes) are flattened while they
-    /// are parsed, without building the nested value first; anything else, and any
-    /// record of that shape with an unusual layout (a repeated key, sections out of
-    /// order, an escaped key), takes the general path.
+    /// what the EVTX reader renders and what `evtx_dump` writes), and other objects
+    /// (flat or nested: ECS, Sysmon for Linux, application logs), are flattened while
+    /// they are parsed, without building the nested value first; anything else, and any
+    /// record with an unusual layout (a repeated key, evtx sections out of order, an
+    /// escaped key), takes the general path.
     pub fn from_json_slice(
         source: Arc<PathBuf>,
         record: u64,
@@ -77,6 +78,17 @@ impl Event {
                 time,
                 fields,
                 product: Some("windows"),
+            });
+        }
+        if let Some(fields) = fast::flatten_plain_json(json, WindowsMapping::builtin()) {
+            let time = event_time(&fields);
+            let product = fields.contains_key("Channel").then_some("windows");
+            return Ok(Event {
+                source,
+                record,
+                time,
+                fields,
+                product,
             });
         }
         let value: Value = serde_json::from_slice(json)?;
@@ -400,6 +412,24 @@ mod fast {
         Some(out)
     }
 
+    /// The flat field map of a JSON object not in the `evtx` shape (no top-level `Event`
+    /// or `System`), as `flatten_fields` makes it: nested objects become dotted names;
+    /// `None` for anything else, or a repeated or escaped name.
+    pub(super) fn flatten_plain_json(json: &[u8], mapping: &WindowsMapping) -> Option<Fields> {
+        let text = std::str::from_utf8(json).ok()?;
+        let mut de = serde_json::Deserializer::from_str(text);
+        let mut out = Fields::with_capacity(32, json.len().min(1 << 16));
+        de.deserialize_map(PlainObject {
+            prefix: None,
+            depth: 0,
+            out: &mut out,
+        })
+        .ok()?;
+        de.end().ok()?;
+        mapping.apply_aliases(&mut out);
+        Some(out)
+    }
+
     fn give_up<E: de::Error>() -> E {
         E::custom("not the plain evtx record shape")
     }
@@ -505,6 +535,163 @@ mod fast {
                 return Err(give_up());
             }
             Ok(())
+        }
+    }
+
+    /// The entries of an object at `depth` (0: the record), named `prefix.key` below the
+    /// top (as `flatten_dotted` names them).
+    struct PlainObject<'a> {
+        prefix: Option<&'a str>,
+        depth: usize,
+        out: &'a mut Fields,
+    }
+
+    impl<'de> Visitor<'de> for PlainObject<'_> {
+        type Value = ();
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a JSON object")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            let mut seen = Seen(Vec::with_capacity(16));
+            while let Some(key) = map.next_key::<&'de str>()? {
+                // The `evtx` shape, however laid out, is the general path's.
+                if self.depth == 0 && (key == "Event" || key == "System") {
+                    return Err(give_up());
+                }
+                seen.add(key)?;
+                let name = match self.prefix {
+                    Some(prefix) => format!("{prefix}.{key}"),
+                    None => key.to_string(),
+                };
+                map.next_value_seed(PlainValue {
+                    name: &name,
+                    depth: self.depth,
+                    out: &mut *self.out,
+                })?;
+            }
+            Ok(())
+        }
+    }
+
+    /// The value of an entry: an object that is not empty, at a depth below `MAX_DEPTH`,
+    /// gives its entries; anything else is stored under `name`.
+    struct PlainValue<'a> {
+        name: &'a str,
+        depth: usize,
+        out: &'a mut Fields,
+    }
+
+    impl<'de> DeserializeSeed<'de> for PlainValue<'_> {
+        type Value = ();
+
+        fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    impl PlainValue<'_> {
+        fn store(self, slot: Slot) {
+            self.out.insert_slot(self.name, slot);
+        }
+    }
+
+    impl<'de> Visitor<'de> for PlainValue<'_> {
+        type Value = ();
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("any JSON value")
+        }
+
+        fn visit_bool<E: de::Error>(self, b: bool) -> Result<(), E> {
+            self.store(Slot::Bool(b));
+            Ok(())
+        }
+
+        fn visit_i64<E: de::Error>(self, n: i64) -> Result<(), E> {
+            self.store(Slot::Number(n.into()));
+            Ok(())
+        }
+
+        fn visit_u64<E: de::Error>(self, n: u64) -> Result<(), E> {
+            self.store(Slot::Number(n.into()));
+            Ok(())
+        }
+
+        fn visit_f64<E: de::Error>(self, n: f64) -> Result<(), E> {
+            self.store(Number::from_f64(n).map_or(Slot::Null, Slot::Number));
+            Ok(())
+        }
+
+        fn visit_str<E: de::Error>(self, s: &str) -> Result<(), E> {
+            let slot = Slot::Str(self.out.push_text(s));
+            self.store(slot);
+            Ok(())
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+            self.store(Slot::Null);
+            Ok(())
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
+            let v = Value::deserialize(SeqAccessDeserializer::new(seq))?;
+            self.store(Slot::Nested(Box::new(v)));
+            Ok(())
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+            if self.depth >= super::MAX_DEPTH {
+                // Kept as it is, as `flatten_dotted` keeps it.
+                let v = Value::deserialize(MapAccessDeserializer::new(map))?;
+                self.store(Slot::Nested(Box::new(v)));
+                return Ok(());
+            }
+            let mut entries = 0;
+            let mut map = CountingMap {
+                inner: map,
+                entries: &mut entries,
+            };
+            PlainObject {
+                prefix: Some(self.name),
+                depth: self.depth + 1,
+                out: &mut *self.out,
+            }
+            .visit_map(&mut map)?;
+            if entries == 0 {
+                // `{}` is a value of its own.
+                let empty = Value::Object(Default::default());
+                self.out
+                    .insert_slot(self.name, Slot::Nested(Box::new(empty)));
+            }
+            Ok(())
+        }
+    }
+
+    /// A map's entries, counted as they are read.
+    struct CountingMap<'a, A> {
+        inner: A,
+        entries: &'a mut usize,
+    }
+
+    impl<'de, A: MapAccess<'de>> MapAccess<'de> for &mut CountingMap<'_, A> {
+        type Error = A::Error;
+
+        fn next_key_seed<K: DeserializeSeed<'de>>(
+            &mut self,
+            seed: K,
+        ) -> Result<Option<K::Value>, A::Error> {
+            let key = self.inner.next_key_seed(seed)?;
+            *self.entries += usize::from(key.is_some());
+            Ok(key)
+        }
+
+        fn next_value_seed<V: DeserializeSeed<'de>>(
+            &mut self,
+            seed: V,
+        ) -> Result<V::Value, A::Error> {
+            self.inner.next_value_seed(seed)
         }
     }
 
@@ -1551,6 +1738,48 @@ mod tests {
             r##"{"Event":{"System":{"T":{"#attributes":{"S":1.5e300}},"U":{},"V":{"#text":{"a":1}}}}}"##,
         ] {
             same_as_value_path(json);
+        }
+    }
+
+    #[test]
+    fn plain_fast_path_matches_value_path() {
+        let plain = |json: &str| {
+            same_as_value_path(json);
+            fast::flatten_plain_json(json.as_bytes(), WindowsMapping::builtin()).is_some()
+        };
+        let deep = |levels: usize| {
+            let mut json = "1".to_string();
+            for i in 0..levels {
+                json = format!(r#"{{"k{i}":{json},"s{i}":"v"}}"#);
+            }
+            json
+        };
+        for json in [
+            r#"{"Image":"C:\\x.exe","EventID":4688,"f":-1.5e300,"t":true,"n":null,"a":[1,{"b":2}]}"#,
+            r#"{"process":{"command_line":"whoami","parent":{"name":"cmd.exe"}},"@timestamp":"2026-01-01T00:00:00Z"}"#,
+            r#"{"a.b":1,"a":{"b":2,"c":{}},"e":{},"":{"x":"empty name"}}"#,
+            r#"{"Channel":"Security","EventID":4624,"winlog":{"event_data":{"LogonType":3}}}"#,
+            r#"{"u":"ünï \u00e9 \ud83d\ude00","x":"a\nb"}"#,
+            r#"{"a":{"b":1},"a.b":2}"#,
+            &deep(31),
+            &deep(32),
+            &deep(40),
+        ] {
+            assert!(plain(json), "{json}");
+        }
+        // The general path's: repeated or escaped names, the evtx shape.
+        for json in [
+            r#"{"a":1,"a":2}"#,
+            r#"{"a":{"x":{"y":1},"x":2}}"#,
+            r#"{"\u0061":1}"#,
+            r#"{"Event":"x","a":1}"#,
+            r#"{"a":1,"System":{"EventID":1,"Channel":"Security"}}"#,
+        ] {
+            assert!(!plain(json), "{json}");
+        }
+        // Not an object, or more than one value.
+        for json in ["[1,2]", "\"text\"", "{\"a\":1} x"] {
+            assert!(fast::flatten_plain_json(json.as_bytes(), WindowsMapping::builtin()).is_none());
         }
     }
 
