@@ -49,27 +49,21 @@ struct EventText {
 impl AlertEvent {
     /// An event from its JSON text.
     pub fn from_json(json: Box<RawValue>) -> Self {
-        AlertEvent(Arc::new(EventText {
-            json,
-            value: OnceLock::new(),
-            unique_keys: false,
-        }))
+        Self::from_text(json, false)
     }
 
     /// An event from the JSON text of an object known to have no repeated names (as a
     /// map serializes): [`AlertEvent::field`] stops reading at the field.
     pub fn from_json_unique_keys(json: Box<RawValue>) -> Self {
+        Self::from_text(json, true)
+    }
+
+    fn from_text(json: Box<RawValue>, unique_keys: bool) -> Self {
         AlertEvent(Arc::new(EventText {
             json,
             value: OnceLock::new(),
-            unique_keys: true,
+            unique_keys,
         }))
-    }
-
-    /// An event from anything that serializes to JSON (an error when it does not, as a
-    /// map with non-string keys).
-    pub fn serialize_from<T: Serialize + ?Sized>(event: &T) -> serde_json::Result<Self> {
-        serde_json::value::to_raw_value(event).map(AlertEvent::from_json)
     }
 
     /// The event's JSON text.

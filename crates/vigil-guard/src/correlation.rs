@@ -337,7 +337,7 @@ impl Correlator {
             matched,
             event: AlertEvent::from(json!({
                 // The host of the event that completed it, for views grouped by host.
-                "Computer": trigger.event.get("Computer"),
+                "Computer": trigger.event.field("Computer"),
                 "correlation": {
                     "type": kind,
                     "group": body

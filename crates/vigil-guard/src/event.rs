@@ -70,23 +70,21 @@ impl Event {
         record: u64,
         json: &[u8],
     ) -> Result<Self, serde_json::Error> {
-        if let Some(fields) = fast::flatten_evtx_json(json, WindowsMapping::builtin()) {
-            let time = event_time(&fields);
+        // One UTF-8 check of the whole text, cheaper than one per string; text that is
+        // not UTF-8 is not JSON, and the general path reports it.
+        let mapping = WindowsMapping::builtin();
+        let flat = std::str::from_utf8(json).ok().and_then(|text| {
+            fast::flatten_evtx_json(text, mapping)
+                .map(|fields| (fields, true))
+                .or_else(|| fast::flatten_plain_json(text, mapping).map(|fields| (fields, false)))
+        });
+        if let Some((fields, evtx)) = flat {
+            // As `from_json` tells the product.
+            let product = (evtx || fields.contains_key("Channel")).then_some("windows");
             return Ok(Event {
                 source,
                 record,
-                time,
-                fields,
-                product: Some("windows"),
-            });
-        }
-        if let Some(fields) = fast::flatten_plain_json(json, WindowsMapping::builtin()) {
-            let time = event_time(&fields);
-            let product = fields.contains_key("Channel").then_some("windows");
-            return Ok(Event {
-                source,
-                record,
-                time,
+                time: event_time(&fields),
                 fields,
                 product,
             });
@@ -381,6 +379,7 @@ fn insert_data_field(container: &str, name: &str, value: Slot, out: &mut Fields)
 /// order, so the result is the same map; the parse gives up (and the caller takes the
 /// general path) on any layout where the two could differ.
 mod fast {
+    use std::borrow::Cow;
     use std::fmt;
 
     use serde::Deserialize as _;
@@ -399,11 +398,8 @@ mod fast {
     const MAX_SECTION_ENTRIES: usize = 256;
 
     /// The flat field map of an `{"Event": {"System": ..}}` record, or `None`.
-    pub(super) fn flatten_evtx_json(json: &[u8], mapping: &WindowsMapping) -> Option<Fields> {
-        // One check of the whole text is cheaper than one per string; text that is not
-        // UTF-8 is not JSON, and the general path reports it.
-        let text = std::str::from_utf8(json).ok()?;
-        let mut de = serde_json::Deserializer::from_str(text);
+    pub(super) fn flatten_evtx_json(json: &str, mapping: &WindowsMapping) -> Option<Fields> {
+        let mut de = serde_json::Deserializer::from_str(json);
         // Names and strings, unescaped, are never longer than the text.
         let mut out = Fields::with_capacity(48, json.len().min(1 << 16));
         de.deserialize_map(Record { out: &mut out }).ok()?;
@@ -415,9 +411,8 @@ mod fast {
     /// The flat field map of a JSON object not in the `evtx` shape (no top-level `Event`
     /// or `System`), as `flatten_fields` makes it: nested objects become dotted names;
     /// `None` for anything else, or a repeated or escaped name.
-    pub(super) fn flatten_plain_json(json: &[u8], mapping: &WindowsMapping) -> Option<Fields> {
-        let text = std::str::from_utf8(json).ok()?;
-        let mut de = serde_json::Deserializer::from_str(text);
+    pub(super) fn flatten_plain_json(json: &str, mapping: &WindowsMapping) -> Option<Fields> {
+        let mut de = serde_json::Deserializer::from_str(json);
         let mut out = Fields::with_capacity(32, json.len().min(1 << 16));
         de.deserialize_map(PlainObject {
             prefix: None,
@@ -562,8 +557,8 @@ mod fast {
                 }
                 seen.add(key)?;
                 let name = match self.prefix {
-                    Some(prefix) => format!("{prefix}.{key}"),
-                    None => key.to_string(),
+                    Some(prefix) => Cow::Owned(format!("{prefix}.{key}")),
+                    None => Cow::Borrowed(key),
                 };
                 map.next_value_seed(PlainValue {
                     name: &name,
@@ -1713,7 +1708,7 @@ mod tests {
         assert_eq!(fast.fields, slow.fields, "{json}");
         assert_eq!(fast.time, slow.time, "{json}");
         assert_eq!(fast.product, slow.product, "{json}");
-        fast::flatten_evtx_json(json.as_bytes(), WindowsMapping::builtin()).is_some()
+        fast::flatten_evtx_json(json, WindowsMapping::builtin()).is_some()
     }
 
     #[test]
@@ -1745,7 +1740,7 @@ mod tests {
     fn plain_fast_path_matches_value_path() {
         let plain = |json: &str| {
             same_as_value_path(json);
-            fast::flatten_plain_json(json.as_bytes(), WindowsMapping::builtin()).is_some()
+            fast::flatten_plain_json(json, WindowsMapping::builtin()).is_some()
         };
         let deep = |levels: usize| {
             let mut json = "1".to_string();
@@ -1779,7 +1774,7 @@ mod tests {
         }
         // Not an object, or more than one value.
         for json in ["[1,2]", "\"text\"", "{\"a\":1} x"] {
-            assert!(fast::flatten_plain_json(json.as_bytes(), WindowsMapping::builtin()).is_none());
+            assert!(fast::flatten_plain_json(json, WindowsMapping::builtin()).is_none());
         }
     }
 

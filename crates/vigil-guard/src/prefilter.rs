@@ -1099,24 +1099,22 @@ impl Prefilter {
         let mut merged_literals = 0;
         let mut fields: FastMap<String, FieldGates> = first.fields;
         for (field, mut needles) in first.needles {
-            let merge = if needles.len() > MAX_DFA_NEEDLES {
-                &first.anywhere
-            } else {
-                &NeedleMap::new()
-            };
-            for (key, (needle, rules)) in merge {
-                needles
-                    .entry(key.clone())
-                    .or_insert_with(|| (needle.clone(), Vec::new()))
-                    .1
-                    .extend(rules);
+            let merge = needles.len() > MAX_DFA_NEEDLES;
+            if merge {
+                for (key, (needle, rules)) in &first.anywhere {
+                    needles
+                        .entry(key.clone())
+                        .or_insert_with(|| (needle.clone(), Vec::new()))
+                        .1
+                        .extend(rules);
+                }
+                merged_literals += first.anywhere.len();
             }
             let mut set = build(needles, &mut ungated);
             if let Some(set) = &mut set {
-                set.covers_anywhere = !merge.is_empty() || first.anywhere.is_empty();
+                set.covers_anywhere = merge || first.anywhere.is_empty();
             }
             fields.entry(field).or_default().needles = set;
-            merged_literals += merge.len();
         }
         let anywhere = build(first.anywhere, &mut ungated);
         // The fields of further clauses, numbered; and per clause, the fields it names.

@@ -466,10 +466,7 @@ fn writing_a_cache_file_removes_old_ones_and_stale_temp_files() {
         cache_dir,
         cache,
         paths,
-    } = cached_folder(&[(
-        "whoami.yml",
-        "title: Whoami\nlogsource:\n    product: windows\n    category: process_creation\ndetection:\n    sel:\n        Image|endswith: '\\whoami.exe'\n    condition: sel\n",
-    )]);
+    } = cached_folder(&[("whoami.yml", WHOAMI)]);
     let dir = cache_dir.path();
     let now = std::time::SystemTime::now();
     let hour = std::time::Duration::from_secs(3600);
