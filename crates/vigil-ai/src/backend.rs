@@ -8,6 +8,9 @@ pub enum BackendError {
     /// The provider could not be reached or did not answer in time: another may.
     #[error("unavailable: {0}")]
     Unavailable(String),
+    /// The provider gave no answer within its timeout: another may.
+    #[error("timed out: {0}")]
+    TimedOut(String),
     /// The provider answered with an error or with something that is not an answer.
     #[error("bad answer: {0}")]
     BadAnswer(String),

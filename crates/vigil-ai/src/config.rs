@@ -29,6 +29,11 @@
 //! [roles.triage]
 //! mode = "failover"                    # or "ensemble": every provider answers, votes decide
 //! vote = "majority"                    # or "unanimous"
+//!
+//! [calibration]                        # when a model's verdicts may suppress findings
+//! min_precision = 0.95                 # of its false-positive calls in `vigil eval triage`
+//! min_calls = 20                       # false-positive calls that precision rests on
+//! # dir = "/var/lib/vigil/calibration" # default: $VIGIL_DATA_DIR, $XDG_DATA_HOME/vigil, ~/.local/share/vigil
 //! ```
 
 use std::collections::BTreeMap;
@@ -52,6 +57,42 @@ pub struct ModelsConfig {
     pub providers: Vec<ProviderConfig>,
     #[serde(default)]
     pub roles: BTreeMap<String, RoleConfig>,
+    #[serde(default)]
+    pub calibration: CalibrationConfig,
+}
+
+/// When a model has earned the right to suppress findings: a calibration record from
+/// `vigil eval triage` whose false-positive calls were right often enough.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalibrationConfig {
+    /// Where calibration records are kept (default: the user's data folder).
+    #[serde(default)]
+    pub dir: Option<PathBuf>,
+    /// Least precision of the model's false-positive calls (0-1).
+    #[serde(default = "default_min_precision")]
+    pub min_precision: f64,
+    /// Fewest false-positive calls the precision may rest on.
+    #[serde(default = "default_min_calls")]
+    pub min_calls: u32,
+}
+
+impl Default for CalibrationConfig {
+    fn default() -> Self {
+        CalibrationConfig {
+            dir: None,
+            min_precision: default_min_precision(),
+            min_calls: default_min_calls(),
+        }
+    }
+}
+
+fn default_min_precision() -> f64 {
+    0.95
+}
+
+fn default_min_calls() -> u32 {
+    20
 }
 
 fn default_concurrency() -> usize {
@@ -234,6 +275,9 @@ impl ModelsConfig {
                 return Err(format!("provider `{}`: a price is negative", p.name));
             }
         }
+        if !(0.0..=1.0).contains(&self.calibration.min_precision) {
+            return Err("calibration.min_precision must be between 0 and 1".into());
+        }
         if self.concurrency == 0 {
             return Err("concurrency must be at least 1".into());
         }
@@ -267,6 +311,9 @@ mod tests {
         assert_eq!(c.concurrency, 2);
         assert_eq!(c.budget.tokens, Some(2_000_000));
         assert_eq!(c.roles["triage"].mode, RoleMode::Failover);
+        assert_eq!(c.calibration.min_precision, 0.95);
+        assert_eq!(c.calibration.min_calls, 20);
+        assert_eq!(c.calibration.dir, None);
         let names: Vec<&str> = c.providers_for("triage").map(|p| p.name.as_str()).collect();
         assert_eq!(names, vec!["local", "lab"]);
         let names: Vec<&str> = c
@@ -292,6 +339,8 @@ mod tests {
                 "unknown variant",
             ),
             ("concurency = 2\n", "unknown field"),
+            ("[calibration]\nmin_precision = 95\n", "between 0 and 1"),
+            ("[calibration]\nmin_presicion = 0.9\n", "unknown field"),
         ] {
             let e = ModelsConfig::parse(text).unwrap_err();
             assert!(e.contains(expect), "{text}: {e}");

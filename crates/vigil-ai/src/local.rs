@@ -254,7 +254,7 @@ impl From<NoAnswer> for BackendError {
 }
 
 fn timed_out(after: Duration) -> BackendError {
-    BackendError::Unavailable(format!(
+    BackendError::TimedOut(format!(
         "model worker gave no answer in {}s",
         after.as_secs()
     ))
@@ -361,7 +361,7 @@ mod tests {
         let b = backend("sleep 30");
         let e = call(&b);
         assert!(
-            matches!(&e, BackendError::Unavailable(m) if m.contains("no answer in 1s")),
+            matches!(&e, BackendError::TimedOut(m) if m.contains("no answer in 1s")),
             "{e}"
         );
         assert_eq!(b.starts(), 1, "not retried on a second worker");

@@ -93,16 +93,22 @@ impl OpenAiBackend {
         if let Some(key) = &self.config.api_key {
             req = req.header("Authorization", &format!("Bearer {key}"));
         }
-        let mut resp = req
-            .send_json(body)
-            .map_err(|e| BackendError::Unavailable(e.to_string()))?;
+        let mut resp = req.send_json(body).map_err(|e| match e {
+            ureq::Error::Timeout(_) => BackendError::TimedOut(e.to_string()),
+            e => BackendError::Unavailable(e.to_string()),
+        })?;
         let status = resp.status().as_u16();
         let text = resp
             .body_mut()
             .with_config()
             .limit(16 * 1024 * 1024)
             .read_to_string()
-            .map_err(|e| BackendError::Unavailable(format!("reading the answer: {e}")))?;
+            .map_err(|e| match e {
+                ureq::Error::Timeout(_) => {
+                    BackendError::TimedOut(format!("reading the answer: {e}"))
+                }
+                e => BackendError::Unavailable(format!("reading the answer: {e}")),
+            })?;
         if status == 429 || status >= 500 {
             return Err(BackendError::Unavailable(format!(
                 "HTTP {status}: {}",

@@ -8,7 +8,7 @@ pub mod report;
 pub mod triage;
 
 pub use alert::{Alert, AlertEvent, MatchedField};
-pub use triage::{Triage, Verdict};
+pub use triage::{InjectionSpan, Triage, TriageStatus, Verdict};
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -145,6 +145,9 @@ pub struct RuleMeta {
     pub short: String,
     pub help: String,
     pub tags: Vec<String>,
+    /// Names of the calls that make data safe for this rule (for triage evidence).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sanitizers: Vec<String>,
 }
 
 /// A candidate vulnerability.

@@ -606,12 +606,24 @@ fn write_finding(
             t.provider,
             t.model
         );
+        if t.status != crate::TriageStatus::Answered {
+            let _ = write!(line, "; {}", t.status.as_str());
+        }
         if let Some(p) = &t.policy {
             let _ = write!(line, "; {p}");
         }
         writeln!(w, "{}", clean(&line))?;
         if !t.reasoning.is_empty() {
             writeln!(w, "  {}", clean(&t.reasoning))?;
+        }
+        for s in &t.injection_detected {
+            writeln!(
+                w,
+                "  injection attempt at {}:{}: {}",
+                clean(&s.path.display().to_string()),
+                s.line,
+                clean(&s.text)
+            )?;
         }
     }
     if opts.show_paths {

@@ -186,6 +186,10 @@ fn triaged_findings_carry_verdict_and_provenance_and_stay_in_the_log() {
         model: "gemma-3-270m-q4_k_m.gguf".into(),
         identity: "sha256:a5fd3b62".into(),
         dissent: Vec::new(),
+        status: vigil_core::TriageStatus::Answered,
+        reason: None,
+        cited_steps: vec![1, 3],
+        injection_detected: Vec::new(),
     };
     report.findings[0].triage = Some(triage(vigil_core::Verdict::FalsePositive, true));
     report.findings[1].triage = Some(triage(vigil_core::Verdict::TruePositive, false));

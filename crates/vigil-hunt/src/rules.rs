@@ -136,7 +136,27 @@ impl Rule {
             short: self.message.clone(),
             help: self.help.clone(),
             tags: self.tags.clone(),
+            sanitizers: self.sanitizer_names(),
         }
+    }
+
+    /// The names the rule's sanitizers match: qualified calls, methods, name patterns.
+    fn sanitizer_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .sanitizers
+            .iter()
+            .flat_map(|s| {
+                s.calls
+                    .iter()
+                    .chain(&s.methods)
+                    .chain(&s.new)
+                    .cloned()
+                    .chain(s.name_regex.clone())
+            })
+            .collect();
+        names.sort();
+        names.dedup();
+        names
     }
 }
 

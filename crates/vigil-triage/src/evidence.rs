@@ -84,8 +84,13 @@ pub struct Evidence {
     /// The finding, its data flow and the code along it: from the scanned repository,
     /// untrusted, quoted as data.
     pub code: String,
-    /// The (file, line) pairs the code covers, for the injection scan.
+    /// The (file, first line, last line) ranges the code covers.
     pub shown: Vec<(PathBuf, u32, u32)>,
+    /// What the injection scan covers: the ranges shown and the whole of every function
+    /// that encloses a step, shown or not.
+    pub regions: Vec<(PathBuf, u32, u32)>,
+    /// Numbered data-flow steps the answer may cite (source first, the sink last).
+    pub steps: u32,
 }
 
 /// Build the evidence pack of a finding, with at most `max_chars` of code.
@@ -121,19 +126,50 @@ pub fn evidence(
         finding.location.path.display(),
         finding.location.start_line
     ));
-    if finding.path.is_empty() {
-        flow.push_str("Kind: a pattern match (no data flow).\n");
-    } else {
-        flow.push_str("Data flow, source first:\n");
-        for (i, s) in finding.path.iter().enumerate() {
-            flow.push_str(&format!(
-                "  {}. {}:{} {}\n",
-                i + 1,
-                s.location.path.display(),
+    // The steps the answer cites: the path, and the sink when the path stops short of it.
+    let mut steps: Vec<(&Path, u32, &str)> = finding
+        .path
+        .iter()
+        .map(|s| {
+            (
+                s.location.path.as_path(),
                 s.location.start_line,
-                s.message
-            ));
-        }
+                s.message.as_str(),
+            )
+        })
+        .collect();
+    let sink = (
+        finding.location.path.as_path(),
+        finding.location.start_line,
+        "the sink",
+    );
+    if steps.last().is_none_or(|l| (l.0, l.1) != (sink.0, sink.1)) {
+        steps.push(if finding.path.is_empty() {
+            (sink.0, sink.1, "the pattern match")
+        } else {
+            sink
+        });
+    }
+    flow.push_str(if finding.path.is_empty() {
+        "Kind: a pattern match (no data flow). Steps:\n"
+    } else {
+        "Data-flow steps, source first, sink last:\n"
+    });
+    for (i, (path, line, message)) in steps.iter().enumerate() {
+        let file = sources.get(path);
+        let code = file
+            .as_ref()
+            .as_ref()
+            .and_then(|f| f.lines.get((*line as usize).wrapping_sub(1)))
+            .map_or("", |l| l.trim());
+        flow.push_str(&format!(
+            "  [{}] {}:{}  {}\n      {}\n",
+            i + 1,
+            path.display(),
+            line,
+            message,
+            code.chars().take(200).collect::<String>()
+        ));
     }
 
     // Lines of interest per file: each step and the sink.
@@ -152,6 +188,7 @@ pub fn evidence(
     let mut code = flow;
     code.push('\n');
     let mut shown = Vec::new();
+    let mut regions = Vec::new();
     for (path, lines) in &wanted {
         let file = sources.get(path);
         let Some(file) = file.as_ref() else {
@@ -169,6 +206,9 @@ pub fn evidence(
                     .iter()
                     .filter(|(s, e)| *s <= l && l <= *e)
                     .min_by_key(|(s, e)| e - s);
+                if let Some(&(s, e)) = enclosing {
+                    regions.push((path.clone(), s, e));
+                }
                 match enclosing {
                     Some(&(s, e)) if e - s < MAX_FUNCTION_LINES => (s, e),
                     _ => (
@@ -197,6 +237,24 @@ pub fn evidence(
             code.push_str("      ...\n");
         }
     }
+    let seen = sanitizers_seen(rule, &shown, sources);
+    if let Some(r) = rule
+        && !r.sanitizers.is_empty()
+    {
+        header.push_str(&format!(
+            "Sanitizers this rule accepts: {}\n",
+            r.sanitizers.join(", ")
+        ));
+        code.push_str(&if seen.is_empty() {
+            "Sanitizers of this rule seen in the code shown: none\n".to_string()
+        } else {
+            format!(
+                "Sanitizers of this rule seen in the code shown: {}\n",
+                seen.join(", ")
+            )
+        });
+    }
+    regions.extend(shown.iter().cloned());
     if code.len() > max_chars {
         let mut cut = max_chars;
         while !code.is_char_boundary(cut) {
@@ -209,5 +267,52 @@ pub fn evidence(
         header,
         code,
         shown,
+        regions,
+        steps: steps.len() as u32,
     }
+}
+
+/// The rule's sanitizers that the code shown calls: `name (file:line)`.
+fn sanitizers_seen(
+    rule: Option<&RuleMeta>,
+    shown: &[(PathBuf, u32, u32)],
+    sources: &Sources,
+) -> Vec<String> {
+    let Some(rule) = rule else {
+        return Vec::new();
+    };
+    // Plain names match as `name(`; anything else is a name pattern of the rule pack.
+    let matchers: Vec<(String, regex::Regex)> = rule
+        .sanitizers
+        .iter()
+        .filter_map(|s| {
+            let plain = s
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '_' || c == '.');
+            let pattern = if plain {
+                let last = s.rsplit('.').next().unwrap_or(s);
+                format!(r"\b{}\s*\(", regex::escape(last))
+            } else {
+                format!(r"(?:{s})\s*\(")
+            };
+            Some((s.clone(), regex::Regex::new(&pattern).ok()?))
+        })
+        .collect();
+    let mut seen = Vec::new();
+    for (path, a, b) in shown {
+        let file = sources.get(path);
+        let Some(file) = file.as_ref() else { continue };
+        for l in *a..=*b {
+            let Some(text) = file.lines.get((l as usize).wrapping_sub(1)) else {
+                continue;
+            };
+            for (name, re) in &matchers {
+                if re.is_match(text) {
+                    seen.push(format!("{name} ({}:{l})", path.display()));
+                }
+            }
+        }
+    }
+    seen.dedup();
+    seen
 }

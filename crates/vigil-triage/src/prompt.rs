@@ -39,18 +39,21 @@ pub fn data_rules(nonce: &str) -> String {
     )
 }
 
-/// The verdict schema for a hunt finding.
-pub fn verdict_schema() -> Value {
+/// The verdict schema for a hunt finding with `steps` numbered evidence steps: the
+/// answer names the steps its reasoning rests on.
+pub fn verdict_schema(steps: u32) -> Value {
+    let steps: Vec<u32> = (1..=steps.max(1)).collect();
     json!({
         "type": "object",
         "properties": {
             "verdict": {"type": "string", "enum": ["true_positive", "false_positive", "uncertain"]},
             "confidence": {"type": "integer", "minimum": 0, "maximum": 100},
+            "cited_steps": {"type": "array", "maxItems": 8, "items": {"type": "integer", "enum": steps}},
             "reasoning": {"type": "string", "maxLength": 400},
             "exploit_scenario": {"type": "string", "maxLength": 300},
             "fix": {"type": "string", "maxLength": 300}
         },
-        "required": ["verdict", "confidence", "reasoning", "exploit_scenario", "fix"],
+        "required": ["verdict", "confidence", "cited_steps", "reasoning", "exploit_scenario", "fix"],
         "additionalProperties": false
     })
 }

@@ -6,10 +6,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use serde::Serialize;
-use vigil_core::{Report, Verdict};
+use vigil_core::{Report, TriageStatus, Verdict};
 use vigil_eval::owasp::{self, Expected, ToolResults, cwe_matches, file_stem};
+use vigil_triage::Calibration;
 
 #[derive(clap::Args)]
 pub struct EvalTriageArgs {
@@ -32,6 +33,10 @@ pub struct EvalTriageArgs {
     pub temperature: f32,
     #[arg(long, value_enum, default_value = "text")]
     pub format: crate::EvalFormat,
+    /// Do not write the calibration record of each model (by default one is written per
+    /// model and weights, to the calibration folder of the config).
+    #[arg(long)]
+    pub no_calibration_record: bool,
     #[command(flatten)]
     pub models: crate::models::ModelArgs,
 }
@@ -47,6 +52,10 @@ struct RunScore {
     verdicts: BTreeMap<String, usize>,
     suppressed_real: usize,
     suppressed_fake: usize,
+    /// False-positive verdicts at or above --suppress-at, which would suppress had the
+    /// model been trusted: on real findings (lost) and on the others (removed).
+    would_suppress_real: usize,
+    would_suppress_fake: usize,
     tokens_in: u64,
     tokens_out: u64,
     seconds: f64,
@@ -64,6 +73,22 @@ struct EvalTriage {
     /// Share of findings given the same verdict by runs 1 and 2.
     #[serde(skip_serializing_if = "Option::is_none")]
     agreement: Option<f64>,
+    /// Per model: its false-positive calls and what the policy lets it do now.
+    calibration: Vec<CalibrationSummary>,
+}
+
+#[derive(Serialize)]
+struct CalibrationSummary {
+    model: String,
+    identity: String,
+    /// False-positive calls at or above --suppress-at, and how many were right.
+    calls: u32,
+    right: u32,
+    precision: Option<f64>,
+    may_suppress: bool,
+    policy: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    record: Option<PathBuf>,
 }
 
 fn results_of(report: &Report, keep_suppressed: bool) -> ToolResults {
@@ -95,6 +120,8 @@ fn score(exp: &Expected, report: &Report, keep_suppressed: bool) -> RunScore {
         verdicts: BTreeMap::new(),
         suppressed_real: 0,
         suppressed_fake: 0,
+        would_suppress_real: 0,
+        would_suppress_fake: 0,
         tokens_in: 0,
         tokens_out: 0,
         seconds: 0.0,
@@ -128,9 +155,12 @@ pub fn run(args: EvalTriageArgs) -> Result<ExitCode> {
             .is_some_and(|s| cases.contains_key(s))
     });
     let without = score(&exp, &report, true);
-    let router = args.models.router()?;
+    let (router, policy) = args.models.router_and_policy()?;
     let mut with = Vec::new();
     let mut verdict_runs: Vec<Vec<Option<Verdict>>> = Vec::new();
+    // Calibration records of this evaluation, per model and identity (all runs).
+    let mut records: BTreeMap<(String, String), Calibration> = BTreeMap::new();
+    let corpus = args.expected.display().to_string();
     for _ in 0..args.runs.max(1) {
         let mut r = report.clone();
         let started = Instant::now();
@@ -140,6 +170,7 @@ pub fn run(args: EvalTriageArgs) -> Result<ExitCode> {
             &router,
             &vigil_triage::HuntTriageOptions {
                 suppress_at: args.suppress_at,
+                policy: policy.clone(),
                 temperature: args.temperature,
                 seed: if args.temperature > 0.0 {
                     None
@@ -164,6 +195,31 @@ pub fn run(args: EvalTriageArgs) -> Result<ExitCode> {
             *s.verdicts
                 .entry(format!("{label} -> {verdict}"))
                 .or_default() += 1;
+            if let Some(t) = f
+                .triage
+                .as_ref()
+                .filter(|t| t.status == TriageStatus::Answered)
+            {
+                let c = records
+                    .entry((t.model.clone(), t.identity.clone()))
+                    .or_insert_with(|| {
+                        Calibration::new(&t.model, &t.identity, &corpus, exp.cases.len())
+                    });
+                c.findings += 1;
+                *c.verdicts
+                    .entry(format!("{label} -> {}", t.verdict.as_str()))
+                    .or_default() += 1;
+                if t.verdict == Verdict::FalsePositive {
+                    c.add_false_positive_call(t.confidence, label != "real");
+                    if t.confidence >= args.suppress_at {
+                        if label == "real" {
+                            s.would_suppress_real += 1;
+                        } else {
+                            s.would_suppress_fake += 1;
+                        }
+                    }
+                }
+            }
             if f.triage.as_ref().is_some_and(|t| t.suppressed) {
                 if label == "real" {
                     s.suppressed_real += 1;
@@ -193,12 +249,38 @@ pub fn run(args: EvalTriageArgs) -> Result<ExitCode> {
         let same = both.iter().filter(|(x, y)| x.is_some() && x == y).count();
         same as f64 / both.len().max(1) as f64
     });
+    let mut calibration = Vec::new();
+    for ((model, identity), c) in records {
+        let (calls, right) = c.calls_at(args.suppress_at);
+        let record = match (&policy.store, args.no_calibration_record) {
+            (Some(store), false) => Some(store.save(&c).with_context(|| {
+                format!(
+                    "cannot write the calibration record in {}",
+                    store.dir().display()
+                )
+            })?),
+            _ => None,
+        };
+        // What the policy makes of the record just written (or of the one before).
+        let grant = policy.grant(&model, &identity, args.suppress_at);
+        calibration.push(CalibrationSummary {
+            model,
+            identity,
+            calls,
+            right,
+            precision: c.precision_at(args.suppress_at),
+            may_suppress: grant.may_suppress(),
+            policy: grant.describe(),
+            record,
+        });
+    }
     let out = EvalTriage {
         cases: exp.cases.len(),
         findings: report.findings.len(),
         without,
         with,
         agreement,
+        calibration,
     };
     match args.format {
         crate::EvalFormat::Json => println!("{}", serde_json::to_string_pretty(&out)?),
@@ -231,6 +313,10 @@ fn print_text(e: &EvalTriage) {
             "  {} tokens in, {} out; {:.1}s, {:.2}s per finding; {} unparsable, {} failed",
             s.tokens_in, s.tokens_out, s.seconds, s.seconds_per_finding, s.unparsable, s.failed
         );
+        println!(
+            "  had every confident false-positive verdict been applied: {} false positives removed, {} true positives lost",
+            s.would_suppress_fake, s.would_suppress_real
+        );
         let labels: BTreeSet<&String> = s.verdicts.keys().collect();
         for l in labels {
             println!("  {l}: {}", s.verdicts[l]);
@@ -238,5 +324,21 @@ fn print_text(e: &EvalTriage) {
     }
     if let Some(a) = e.agreement {
         println!("run-to-run agreement of verdicts: {:.1}%", a * 100.0);
+    }
+    for c in &e.calibration {
+        println!(
+            "calibration: {} ({}): {} of {} false-positive calls right{}; {}",
+            c.model,
+            c.identity,
+            c.right,
+            c.calls,
+            c.precision
+                .map(|p| format!(" ({:.1}%)", p * 100.0))
+                .unwrap_or_default(),
+            c.policy
+        );
+        if let Some(r) = &c.record {
+            println!("  record: {}", r.display());
+        }
     }
 }

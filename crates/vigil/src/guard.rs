@@ -940,12 +940,11 @@ impl IncidentWriter {
                 )?;
             }
         }
-        if !i.steering.is_empty() {
-            writeln!(
-                e,
-                "  text addressed to an AI reviewer in: {}",
-                i.steering.join(", ")
-            )?;
+        if let Some(p) = &t.policy {
+            writeln!(e, "  policy: {}", clean(p))?;
+        }
+        for s in &i.steering {
+            writeln!(e, "  injection attempt in {s}: {}", clean(&s.text))?;
         }
         Ok(())
     }

@@ -219,7 +219,7 @@ fn hunt(args: HuntArgs) -> Result<ExitCode> {
     let (mut report, stats) = run_scan(&args.paths, &rules, &opts)?;
     let elapsed = started.elapsed();
     let triage = if args.triage {
-        let router = args.models.router()?;
+        let (router, policy) = args.models.router_and_policy()?;
         let (scanned, _, _) = vigil_hunt::discover(&args.paths, &opts);
         let t = vigil_triage::triage_report(
             &mut report,
@@ -227,6 +227,7 @@ fn hunt(args: HuntArgs) -> Result<ExitCode> {
             &router,
             &vigil_triage::HuntTriageOptions {
                 suppress_at: args.suppress_at,
+                policy,
                 ..Default::default()
             },
         );
@@ -275,7 +276,7 @@ fn hunt(args: HuntArgs) -> Result<ExitCode> {
     }
     if let Some((t, budget)) = &triage {
         eprintln!(
-            "triage: {} of {} findings: {} true positive, {} false positive ({} suppressed), {} uncertain; {} unparsable answers, {} failed, {} over budget; {} lines of reviewer-steering text reported; {} tokens in, {} out, {:.1}s",
+            "triage: {} of {} findings: {} true positive, {} false positive ({} suppressed), {} uncertain; {} unparsable answers, {} citing no evidence, {} failed, {} timed out, {} over budget; {} lines of reviewer-steering text reported, {} findings flagged for it; {} tokens in, {} out, {:.1}s",
             t.triaged,
             t.findings,
             t.true_positive,
@@ -283,13 +284,36 @@ fn hunt(args: HuntArgs) -> Result<ExitCode> {
             t.suppressed,
             t.uncertain,
             t.unparsable,
+            t.uncited,
             t.failed,
+            t.timed_out,
             t.over_budget,
             t.steering,
+            t.injection_flagged,
             t.tokens_in,
             t.tokens_out,
             t.seconds
         );
+        for m in &t.models {
+            eprintln!(
+                "triage: {} ({}): {} verdicts; {}{}",
+                m.model,
+                m.identity,
+                m.verdicts,
+                m.policy,
+                if m.may_suppress {
+                    ""
+                } else {
+                    ": its verdicts annotate findings and never suppress them"
+                }
+            );
+        }
+        if t.annotate_only > 0 {
+            eprintln!(
+                "triage: {} false-positive verdict(s) were not applied: the model has not passed a calibration (`vigil eval triage`)",
+                t.annotate_only
+            );
+        }
         if budget.exhausted() {
             eprintln!(
                 "vigil: the model budget was spent; {} finding(s) were not triaged and are reported as found",

@@ -41,9 +41,26 @@ impl ModelArgs {
 
     /// A router over the configured providers.
     pub fn router(&self) -> Result<Router> {
+        Ok(self.router_and_policy()?.0)
+    }
+
+    /// A router over the configured providers, and when their verdicts may suppress
+    /// findings (the `[calibration]` section).
+    pub fn router_and_policy(&self) -> Result<(Router, vigil_triage::SuppressionPolicy)> {
         let config = self.config()?;
         let audit = self.model_audit.clone().or(config.audit_log.clone());
-        build_router(&config, audit.as_deref())
+        let router = build_router(&config, audit.as_deref())?;
+        let c = &config.calibration;
+        let policy = vigil_triage::SuppressionPolicy {
+            store: c
+                .dir
+                .clone()
+                .or_else(vigil_triage::CalibrationStore::default_dir)
+                .map(vigil_triage::CalibrationStore::new),
+            min_precision: c.min_precision,
+            min_calls: c.min_calls,
+        };
+        Ok((router, policy))
     }
 }
 

@@ -29,6 +29,7 @@ pub fn sample_report() -> Report {
                    can change the query.\n\nUse a PreparedStatement with bind parameters."
                 .into(),
             tags: vec!["taint".into(), "java".into()],
+            sanitizers: vec!["encodeForSQL".into()],
         },
         RuleMeta {
             id: "java.weak-hash".into(),
@@ -38,6 +39,7 @@ pub fn sample_report() -> Report {
             short: "Weak hash algorithm".into(),
             help: "MD5 and SHA-1 are broken for security purposes; use SHA-256 or better.".into(),
             tags: vec!["crypto".into(), "external/cwe/cwe-328".into()],
+            sanitizers: Vec::new(),
         },
     ];
     let findings = vec![
