@@ -39,9 +39,11 @@ pub struct GuardArgs {
     /// Write alerts here instead of standard output.
     #[arg(long, short = 'o')]
     output: Option<PathBuf>,
-    /// Report alerts at or above this level; the exit code follows it too.
-    #[arg(long, default_value = "info")]
-    min_level: Severity,
+    /// Report alerts at or above this level; the exit code follows it too. Default:
+    /// medium for the table (what a responder reads), low for CSV and JSON lines (what
+    /// other tools read). Every rule is loaded whatever the level.
+    #[arg(long)]
+    min_level: Option<Severity>,
     /// Only events at or after this time (RFC 3339 or a prefix of it, e.g. 2026-11-27).
     #[arg(long)]
     from: Option<String>,
@@ -585,7 +587,10 @@ struct Filter {
 impl Filter {
     fn new(a: &GuardArgs) -> Filter {
         Filter {
-            min_level: a.min_level,
+            min_level: a.min_level.unwrap_or(match a.format {
+                GuardFormat::Table => Severity::Medium,
+                GuardFormat::Csv | GuardFormat::Jsonl => Severity::Low,
+            }),
             from: a.from.clone(),
             to: a.to.clone(),
             include: a.include_rule.iter().map(|s| s.to_lowercase()).collect(),

@@ -585,3 +585,51 @@ fn the_rule_cache_is_used_on_the_next_run_and_gives_the_same_alerts() {
     assert_eq!(run.stdout, first.stdout);
     assert_eq!(std::fs::read_dir(unused.path()).unwrap().count(), 0);
 }
+
+/// A rule at `level` that fires on every Sysmon process creation.
+fn any_process_rule(level: &str, n: u32) -> String {
+    format!(
+        "title: Any Process {level}\nid: 77777777-2222-4333-8444-55555555555{n}\nstatus: test\nlevel: {level}\nlogsource:\n    product: windows\n    category: process_creation\ndetection:\n    selection:\n        Image|endswith: '.exe'\n    condition: selection\n"
+    )
+}
+
+#[test]
+fn every_level_is_loaded_and_the_default_shown_depends_on_the_view() {
+    let rules = rules_dir();
+    std::fs::write(rules.path().join("low.yml"), any_process_rule("low", 1)).unwrap();
+    std::fs::write(
+        rules.path().join("info.yml"),
+        any_process_rule("informational", 2),
+    )
+    .unwrap();
+    let data = tempfile::tempdir().expect("tempdir");
+    let events = events_file(data.path());
+    let (r, e) = (rules.path().to_str().unwrap(), events.to_str().unwrap());
+    let titles = |args: &[&str]| -> Vec<String> {
+        let run = vigil(&[&["guard", e, "--rules", r, "--format", "jsonl"], args].concat());
+        let mut t: Vec<String> = run
+            .stdout
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                v["title"].as_str().unwrap().to_string()
+            })
+            .collect();
+        t.sort();
+        t.dedup();
+        t
+    };
+    // JSON lines: low and up by default; informational only when asked for.
+    assert_eq!(
+        titles(&[]),
+        ["Any Process low", "Encoded PowerShell", "Whoami Execution"]
+    );
+    assert_eq!(titles(&["--min-level", "info"]).len(), 4);
+    // The table: medium and up by default.
+    let table = vigil(&["guard", e, "--rules", r]);
+    assert!(table.stdout.contains("Whoami Execution"), "{}", table.stdout);
+    assert!(table.stdout.contains("Encoded PowerShell"));
+    assert!(!table.stdout.contains("Any Process"), "{}", table.stdout);
+    let table = vigil(&["guard", e, "--rules", r, "--min-level", "low"]);
+    assert!(table.stdout.contains("Any Process low"));
+}
