@@ -5,7 +5,9 @@
 //! `EventData` names (`Image`, `CommandLine`, `TargetObject`, ...) all at the top level, and
 //! `Data` for the unnamed `<Data>` values of classic (Application, PowerShell classic) events.
 //! The `evtx` crate's JSON nests all of these under `Event.System` / `Event.EventData`, so
-//! [`flatten_evtx`] lifts them up. Other JSON is flattened with dotted keys.
+//! [`flatten_evtx`] lifts them up. Other JSON is flattened with dotted keys; Windows
+//! events that collectors wrote (NXLog, Winlogbeat, ECS) are then renamed to the EVTX
+//! names (see [`crate::logsource`]).
 //!
 //! The flat map is a [`Fields`]: the same map as a JSON object ([`Fields::to_value`]),
 //! stored for cheap building and lookups, and read by rsigma through its `Event` trait.
@@ -19,6 +21,7 @@ use rsigma_eval::{Event as RsigmaEvent, EventValue, JsonEvent};
 use rsigma_parser::fieldpath::{first_unescaped, unescape_brackets};
 use serde_json::{Map, Number, Value};
 
+use crate::logsource::{WindowsShape, fix_channel_fields, shape_windows_json};
 use crate::mapping::WindowsMapping;
 
 /// One log record, ready to match.
@@ -29,13 +32,14 @@ pub struct Event {
     /// EVTX: the record's `EventRecordID` (from `System`, else the record header). JSON lines: the 1-based line number. JSON
     /// documents: the 1-based position of the event in the file.
     pub record: u64,
-    /// Event time as written in the record (`TimeCreated_SystemTime` for Windows events).
+    /// Event time as written in the record (`TimeCreated_SystemTime` for EVTX records;
+    /// `EventTime` for NXLog's, `@timestamp` for Winlogbeat's and other JSON).
     pub time: Option<String>,
     /// The flat field map rules are matched against ([`Fields::to_value`] gives it as a
     /// JSON object).
     pub fields: Fields,
     /// The Sigma `product` the record belongs to, when its shape tells (`windows` for EVTX
-    /// records and events with a `Channel`). Rules of other products are not evaluated on
+    /// records, events with a `Channel`, and collectors' Windows events). Rules of other products are not evaluated on
     /// it; a rule such as `not selection` would otherwise fire on every foreign event.
     pub product: Option<&'static str>,
 }
@@ -44,9 +48,10 @@ impl Event {
     /// Build an event from a record in any supported JSON shape (see [`flatten`]).
     pub fn from_json(source: Arc<PathBuf>, record: u64, value: Value) -> Self {
         let windows = is_evtx_shape(&value);
-        let fields = flatten_fields(value, WindowsMapping::builtin());
-        let time = event_time(&fields);
-        let product = (windows || fields.contains_key("Channel")).then_some("windows");
+        let (fields, shape) = flatten_shaped(value, WindowsMapping::builtin());
+        let time = event_time(&fields, shape);
+        let product =
+            (windows || shape.is_some() || fields.contains_key("Channel")).then_some("windows");
         Event {
             source,
             record,
@@ -75,16 +80,20 @@ impl Event {
         let mapping = WindowsMapping::builtin();
         let flat = std::str::from_utf8(json).ok().and_then(|text| {
             fast::flatten_evtx_json(text, mapping)
-                .map(|fields| (fields, true))
-                .or_else(|| fast::flatten_plain_json(text, mapping).map(|fields| (fields, false)))
+                .map(|fields| (fields, true, None))
+                .or_else(|| {
+                    fast::flatten_plain_json(text, mapping)
+                        .map(|(fields, shape)| (fields, false, shape))
+                })
         });
-        if let Some((fields, evtx)) = flat {
+        if let Some((fields, evtx, shape)) = flat {
             // As `from_json` tells the product.
-            let product = (evtx || fields.contains_key("Channel")).then_some("windows");
+            let product =
+                (evtx || shape.is_some() || fields.contains_key("Channel")).then_some("windows");
             return Ok(Event {
                 source,
                 record,
-                time: event_time(&fields),
+                time: event_time(&fields, shape),
                 fields,
                 product,
             });
@@ -115,12 +124,18 @@ const TIME_FIELDS: &[&str] = &[
     "EventTime",
 ];
 
-fn event_time(fields: &Fields) -> Option<String> {
-    TIME_FIELDS.iter().find_map(|name| match fields.get(name) {
-        Some(FieldRef::Str(s)) => Some(s.to_string()),
-        Some(FieldRef::Number(n)) => Some(n.to_string()),
-        _ => None,
-    })
+/// The event time: where the collector's shape keeps it, else the first of
+/// [`TIME_FIELDS`] the event has.
+fn event_time(fields: &Fields, shape: Option<WindowsShape>) -> Option<String> {
+    let shaped = shape.map_or(&[][..], WindowsShape::time_fields);
+    shaped
+        .iter()
+        .chain(TIME_FIELDS)
+        .find_map(|name| match fields.get(name) {
+            Some(FieldRef::Str(s)) => Some(s.to_string()),
+            Some(FieldRef::Number(n)) => Some(n.to_string()),
+            _ => None,
+        })
 }
 
 /// Flatten a record of any supported shape into the map rules are matched against.
@@ -128,7 +143,8 @@ fn event_time(fields: &Fields) -> Option<String> {
 /// * the `evtx` crate's shape (`{"Event": {"System": .., "EventData": ..}}`, or the inner
 ///   object without `Event`): see [`flatten_evtx`], then the Windows field aliases;
 /// * any other object: nested objects become dotted keys (`{"a": {"b": 1}}` →
-///   `{"a.b": 1}`); arrays stay as they are (rsigma matches any member);
+///   `{"a.b": 1}`); arrays stay as they are (rsigma matches any member); a Windows event
+///   in a collector's shape then takes the EVTX names ([`crate::logsource`]);
 /// * a non-object value becomes `{"value": ...}` so keyword rules can still see it.
 pub fn flatten(value: Value) -> Value {
     flatten_with(value, WindowsMapping::builtin())
@@ -141,12 +157,18 @@ pub fn flatten_with(value: Value, mapping: &WindowsMapping) -> Value {
 
 /// [`flatten_with`], as the [`Fields`] an event holds.
 pub fn flatten_fields(value: Value, mapping: &WindowsMapping) -> Fields {
+    flatten_shaped(value, mapping).0
+}
+
+/// [`flatten_fields`], and the collector shape the record was renamed from (see
+/// [`crate::logsource`]); EVTX records and JSON already in the rules' names have none.
+fn flatten_shaped(value: Value, mapping: &WindowsMapping) -> (Fields, Option<WindowsShape>) {
     let mut map = match value {
         Value::Object(map) => map,
         other => {
             let mut f = Fields::with_capacity(1, 0);
             f.insert("value", other);
-            return f;
+            return (f, None);
         }
     };
     let evtx_root = match map.remove("Event") {
@@ -159,20 +181,25 @@ pub fn flatten_fields(value: Value, mapping: &WindowsMapping) -> Fields {
     };
     if let Some(inner) = evtx_root {
         let mut flat = flatten_evtx(inner);
+        fix_channel_fields(&mut flat);
         mapping.apply_aliases(&mut flat);
-        return flat;
+        return (flat, None);
     }
     if map.contains_key("System") && map.get("System").is_some_and(Value::is_object) {
         let mut flat = flatten_evtx(map);
+        fix_channel_fields(&mut flat);
         mapping.apply_aliases(&mut flat);
-        return flat;
+        return (flat, None);
     }
     let mut flat = Fields::with_capacity(map.len(), 0);
     for (k, v) in map {
         flatten_dotted(&k, v, &mut flat, 0);
     }
+    // Collectors' names to the rules' names, before the aliases (which read Channel and
+    // EventID).
+    let shape = shape_windows_json(&mut flat);
     mapping.apply_aliases(&mut flat);
-    flat
+    (flat, shape)
 }
 
 /// Nesting depth past which generic JSON is kept as it is (an attacker can nest deeply).
@@ -391,6 +418,7 @@ mod fast {
     use super::{
         Fields, Slot, event_data_entry, flatten_user_data, normalize_event_id, system_entry,
     };
+    use crate::logsource::{WindowsShape, fix_channel_fields, shape_windows_json};
     use crate::mapping::WindowsMapping;
 
     /// Sections past this many entries take the general path (the duplicate check is
@@ -404,14 +432,19 @@ mod fast {
         let mut out = Fields::with_capacity(48, json.len().min(1 << 16));
         de.deserialize_map(Record { out: &mut out }).ok()?;
         de.end().ok()?;
+        fix_channel_fields(&mut out);
         mapping.apply_aliases(&mut out);
         Some(out)
     }
 
     /// The flat field map of a JSON object not in the `evtx` shape (no top-level `Event`
     /// or `System`), as `flatten_fields` makes it: nested objects become dotted names;
-    /// `None` for anything else, or a repeated or escaped name.
-    pub(super) fn flatten_plain_json(json: &str, mapping: &WindowsMapping) -> Option<Fields> {
+    /// `None` for anything else, or a repeated or escaped name. Then shaped as
+    /// `flatten_fields` shapes it; with the collector shape found.
+    pub(super) fn flatten_plain_json(
+        json: &str,
+        mapping: &WindowsMapping,
+    ) -> Option<(Fields, Option<WindowsShape>)> {
         let mut de = serde_json::Deserializer::from_str(json);
         let mut out = Fields::with_capacity(32, json.len().min(1 << 16));
         de.deserialize_map(PlainObject {
@@ -421,8 +454,9 @@ mod fast {
         })
         .ok()?;
         de.end().ok()?;
+        let shape = shape_windows_json(&mut out);
         mapping.apply_aliases(&mut out);
-        Some(out)
+        Some((out, shape))
     }
 
     fn give_up<E: de::Error>() -> E {
@@ -1264,6 +1298,106 @@ impl Fields {
         self.find(key_hash(key), key).is_some()
     }
 
+    /// Give the field `from` the name `to`, in place: its value and its position stay.
+    /// Nothing changes, and the answer is false, when `from` is absent or `to` is taken.
+    pub fn rename(&mut self, from: &str, to: &str) -> bool {
+        let Some(idx) = self.find(key_hash(from), from) else {
+            return false;
+        };
+        let hash = key_hash(to);
+        if self.find(hash, to).is_some() {
+            return false;
+        }
+        let key = self.push_text(to);
+        self.relink(idx, key, hash);
+        true
+    }
+
+    /// Rename every field whose name starts with `prefix` to the rest of its name; one
+    /// whose rest is empty is left alone, and one whose rest is already a field's name
+    /// becomes `{clash}.{rest}` (or stays as it is when that is taken too). The names
+    /// are renamed in field order, and the first to claim a name keeps it. Returns how
+    /// many fields were renamed.
+    pub fn strip_prefix(&mut self, prefix: &str, clash: &str) -> usize {
+        if prefix.is_empty() {
+            return 0;
+        }
+        let mut renamed = 0;
+        for idx in 0..self.entries.len() {
+            let key = self.entries[idx].key;
+            if !self.span(key).starts_with(prefix) || key.end - key.start == prefix.len() {
+                continue;
+            }
+            // The rest of the name is already in the text: no copy.
+            let rest = Span {
+                start: key.start + prefix.len(),
+                end: key.end,
+            };
+            let hash = key_hash(self.span(rest));
+            if self.find(hash, self.span(rest)).is_none() {
+                self.relink(idx, rest, hash);
+                renamed += 1;
+                continue;
+            }
+            let start = self.text.len();
+            self.text.push_str(clash);
+            self.text.push('.');
+            self.text.extend_from_within(rest.start..rest.end);
+            let joined = Span {
+                start,
+                end: self.text.len(),
+            };
+            let hash = key_hash(self.span(joined));
+            if self.find(hash, self.span(joined)).is_none() {
+                self.relink(idx, joined, hash);
+                renamed += 1;
+            } else {
+                self.text.truncate(start);
+            }
+        }
+        renamed
+    }
+
+    /// Move entry `idx` to the name `key` (hashing to `hash`, not in the table yet).
+    fn relink(&mut self, idx: usize, key: Span, hash: u64) {
+        let mask = self.table.len() - 1;
+        let mut i = self.entries[idx].hash as usize & mask;
+        while self.table[i] as usize != idx + 1 {
+            i = (i + 1) & mask;
+        }
+        self.unlink_slot(i);
+        self.entries[idx].key = key;
+        self.entries[idx].hash = hash;
+        let mut i = hash as usize & mask;
+        while self.table[i] != 0 {
+            i = (i + 1) & mask;
+        }
+        self.table[i] = idx as u32 + 1;
+    }
+
+    /// Empty slot `hole` of the table, moving later entries of its probe run back so
+    /// that every entry stays reachable from its home slot (linear probing's deletion).
+    fn unlink_slot(&mut self, mut hole: usize) {
+        let mask = self.table.len() - 1;
+        self.table[hole] = 0;
+        let mut j = hole;
+        loop {
+            j = (j + 1) & mask;
+            let slot = self.table[j];
+            if slot == 0 {
+                return;
+            }
+            let home = self.entries[slot as usize - 1].hash as usize & mask;
+            // The entry may move to the hole when the hole lies on its probe path, that
+            // is, between its home and where it is now (cyclically).
+            if j.wrapping_sub(home) & mask >= j.wrapping_sub(hole) & mask {
+                self.table[hole] = slot;
+                self.table[j] = 0;
+                hole = j;
+            }
+        }
+    }
+
     /// The fields in order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, FieldRef<'_>)> {
         self.entries
@@ -1885,6 +2019,88 @@ mod tests {
         assert_eq!(fields.get("k299"), Some(FieldRef::Str("v299")));
         assert_eq!(fields.get("k0"), Some(FieldRef::Str("v300")));
         assert_eq!(fields.get("k300"), None);
+    }
+
+    /// Collectors' shapes get the rules' names, the Windows aliases and their own event
+    /// time, on the fast path as on the value path.
+    #[test]
+    fn collector_shapes_are_shaped_on_both_paths() {
+        let file = || Arc::new(PathBuf::from("c.json"));
+        let nxlog = r#"{"EventTime":"2019-03-19 23:34:25","Hostname":"WS1","EventType":"INFO","EventID":1,"SourceName":"Microsoft-Windows-Sysmon","Channel":"Microsoft-Windows-Sysmon/Operational","UtcTime":"2019-03-19 22:34:25.100","Image":"C:\\x.exe"}"#;
+        let ecs = r#"{"@timestamp":"2024-05-01T10:00:00.000Z","event":{"code":"4688"},"winlog":{"channel":"Security","event_id":"4688","computer_name":"dc1","event_data":{"NewProcessName":"C:\\w.exe"}},"process":{"command_line":"w"}}"#;
+        let wlb6 = r#"{"@timestamp":"2019-03-19T23:34:25.000Z","log_name":"Security","event_id":4688,"source_name":"Microsoft-Windows-Security-Auditing","event_data":{"NewProcessName":"C:\\w.exe"}}"#;
+        for json in [nxlog, ecs, wlb6] {
+            assert!(!same_as_value_path(json), "{json}");
+            let ev = Event::from_json_slice(file(), 1, json.as_bytes()).expect("parses");
+            assert_eq!(ev.product, Some("windows"), "{json}");
+            assert!(
+                ev.fields
+                    .get("EventID")
+                    .is_some_and(|v| v.as_u64().is_some())
+            );
+        }
+        let ev = Event::from_json_slice(file(), 1, nxlog.as_bytes()).expect("parses");
+        // The record's own time, not Sysmon's UtcTime.
+        assert_eq!(ev.time.as_deref(), Some("2019-03-19 23:34:25"));
+        assert_eq!(
+            ev.get("Provider_Name"),
+            Some(FieldRef::Str("Microsoft-Windows-Sysmon"))
+        );
+        let ev = Event::from_json_slice(file(), 1, ecs.as_bytes()).expect("parses");
+        assert_eq!(ev.time.as_deref(), Some("2024-05-01T10:00:00.000Z"));
+        // The 4688 aliases run on the renamed event.
+        assert_eq!(ev.get("Image"), Some(FieldRef::Str("C:\\w.exe")));
+        assert_eq!(ev.get("Computer"), Some(FieldRef::Str("dc1")));
+        let ev = Event::from_json_slice(file(), 1, wlb6.as_bytes()).expect("parses");
+        assert_eq!(ev.get("Image"), Some(FieldRef::Str("C:\\w.exe")));
+        assert_eq!(ev.time.as_deref(), Some("2019-03-19T23:34:25.000Z"));
+    }
+
+    /// Renames keep every other name findable (the table's deletion), keep the order,
+    /// and never take a name that is there.
+    #[test]
+    fn fields_rename_in_place() {
+        let mut fields = Fields::new();
+        let mut names: Vec<String> = Vec::new();
+        for i in 0..200 {
+            let k = format!("winlog.event_data.F{i}");
+            fields.insert(&k, json!(i));
+            names.push(k);
+        }
+        fields.insert("F7", json!("taken"));
+        names.push("F7".to_string());
+        assert!(fields.rename("winlog.event_data.F3", "Three"));
+        names[3] = "Three".to_string();
+        assert!(!fields.rename("winlog.event_data.F4", "F7"));
+        assert!(!fields.rename("absent", "x"));
+        assert_eq!(fields.strip_prefix("winlog.event_data.", "EventData"), 199);
+        for (i, name) in names.iter_mut().enumerate().take(200) {
+            if i == 7 {
+                *name = "EventData.F7".to_string();
+            } else if i != 3 {
+                *name = format!("F{i}");
+            }
+        }
+        assert!(fields.keys().eq(names.iter().map(String::as_str)));
+        for (i, name) in names.iter().enumerate().take(200) {
+            assert_eq!(
+                fields.get(name),
+                Some(FieldRef::Number(&i.into())),
+                "{name}"
+            );
+            assert!(!fields.contains_key(&format!("winlog.event_data.F{i}")));
+        }
+        assert_eq!(fields.get("F7"), Some(FieldRef::Str("taken")));
+        // A name whose rest is empty, or whose fallback is taken too, stays.
+        fields.insert("p.", json!(1));
+        fields.insert("p.F1", json!(2));
+        fields.insert("EventData.F1", json!(3));
+        assert_eq!(fields.strip_prefix("p.", "EventData"), 0);
+        assert_eq!(fields.get("p.F1"), Some(FieldRef::Number(&2.into())));
+        // Inserting after renames still finds and replaces.
+        fields.insert("F10", json!("new"));
+        assert_eq!(fields.get("F10"), Some(FieldRef::Str("new")));
+        assert_eq!(fields.len(), names.len() + 3);
     }
 
     #[test]

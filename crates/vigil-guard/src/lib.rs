@@ -9,6 +9,8 @@
 //!   rsigma's pipeline format, read backwards to route each event to the rules of its
 //!   logsources; plus event-side field aliases for Security 4688);
 //! * [`event`]: flatten EVTX records and JSON into the field map Sigma rules expect;
+//! * [`logsource`]: event shaping: tell the JSON shape a collector wrote a Windows event
+//!   in (NXLog, Winlogbeat 6, ECS) and rename its fields to the EVTX names the rules use;
 //! * [`readers`]: EVTX (parallel over chunks), JSON lines and JSON documents, with
 //!   per-record errors instead of panics;
 //! * [`matching`]: events → [`Alert`]s: each event is routed to the rules of its
@@ -37,6 +39,7 @@
 
 pub mod correlation;
 pub mod event;
+pub mod logsource;
 pub mod mapping;
 pub mod matching;
 mod prefilter;
