@@ -7,7 +7,6 @@
 pub mod engine;
 pub mod project;
 pub mod rules;
-mod value;
 
 use project::{Index, Unit};
 use rayon::prelude::*;

@@ -106,7 +106,7 @@ pub struct Val<'p> {
     /// Simple type name, when known.
     pub ty: Option<Rc<str>>,
     pub elems: Option<Rc<Elems<'p>>>,
-    /// A Python function bound to a local name: (file, definition).
+    /// A function bound to a local name: (file, definition).
     pub func: Option<(usize, &'p Function)>,
     /// The module or module attribute this value is (`flask.request`), kept through
     /// assignments and fields so that `self.req.args` still resolves to a source.
@@ -398,23 +398,83 @@ pub fn truthy(l: &Lit) -> bool {
     }
 }
 
-/// Text of a constant as it would print (`1`, `true`, `x`).
-pub fn lit_text(l: &Lit, python: bool) -> String {
-    match l {
-        Lit::Str(s) => s.clone(),
-        Lit::Int(i) => i.to_string(),
-        Lit::Float(f) => f.to_string(),
-        Lit::Bool(b) => match (python, b) {
-            (true, true) => "True".into(),
-            (true, false) => "False".into(),
-            (false, b) => b.to_string(),
-        },
-        Lit::Null => {
-            if python {
-                "None".into()
-            } else {
-                "null".into()
-            }
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tainted<'p>(mask: Mask) -> Val<'p> {
+        Val::tainted(Some(Taint::new(mask, 0, Span::default(), "input".into())))
+    }
+
+    #[test]
+    fn a_join_keeps_only_what_both_sides_agree_on() {
+        let a = Val::konst(Lit::Str("x".into()));
+        assert_eq!(a.join(&a).str_konst(), Some("x"));
+        let b = Val::konst(Lit::Str("y".into()));
+        let j = a.join(&b);
+        assert_eq!(j.konst, None);
+        assert_eq!(j.ty.as_deref(), Some("String"));
+        let t = tainted(0b01).join(&tainted(0b10));
+        assert_eq!(t.taint.map(|t| t.mask), Some(0b11));
+    }
+
+    #[test]
+    fn a_dead_state_joins_as_the_other_side() {
+        let mut live = State::default();
+        live.set("x", tainted(1));
+        let dead = State {
+            dead: true,
+            ..State::default()
+        };
+        let j = dead.join(&live);
+        assert!(!j.dead && j.get("x").is_some_and(|v| v.taint.is_some()));
+    }
+
+    #[test]
+    fn loop_widening_forgets_constants_that_change() {
+        let mut prev = State::default();
+        prev.set("i", Val::konst(Lit::Int(0)));
+        prev.set("k", Val::konst(Lit::Int(7)));
+        let mut next = prev.clone();
+        next.set("i", Val::konst(Lit::Int(1)));
+        next.widen_from(&prev);
+        assert_eq!(next.get("i").and_then(|v| v.konst.clone()), None);
+        assert_eq!(
+            next.get("k").and_then(|v| v.konst.clone()),
+            Some(Lit::Int(7))
+        );
+    }
+
+    #[test]
+    fn deep_or_wide_element_values_collapse_into_their_taint() {
+        let mut v = tainted(1);
+        for _ in 0..20 {
+            v = Val {
+                elems: Some(Rc::new(Elems::List(vec![v]))),
+                ..Val::default()
+            };
         }
+        let b = v.bounded();
+        assert!(b.elems.is_none());
+        assert!(b.taint.is_some());
+        let wide = Val {
+            elems: Some(Rc::new(Elems::List(vec![Val::default(); 300]))),
+            ..Val::default()
+        };
+        assert!(wide.bounded().elems.is_none());
+    }
+
+    #[test]
+    fn taint_paths_stop_growing_at_their_bound() {
+        let mut t = Taint::new(1, 0, Span::default(), "source".into());
+        for line in 1..100 {
+            let span = Span {
+                start_line: line,
+                ..Span::default()
+            };
+            t = t.step(0, span, || "step".into());
+        }
+        assert_eq!(t.steps().len(), MAX_PATH as usize);
+        assert_eq!(t.steps()[0].msg, "source");
     }
 }

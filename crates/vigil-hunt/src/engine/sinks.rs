@@ -1,0 +1,454 @@
+//! Rule matching at calls, stores and returns: sources, sanitizers, sinks and pattern
+//! rules, and the findings they report.
+
+use super::*;
+use crate::rules::CallSpec;
+use vigil_core::{FlowStep, Location};
+
+/// Type given to an XML parser that resolves external entities.
+const UNSAFE_PARSER: &str = "UnsafeXmlParser";
+
+impl<'p> Engine<'p> {
+    /// `parser.setFeature(external_entities, True)`: the parser now resolves external entities.
+    pub(super) fn mark_unsafe_parser(
+        &mut self,
+        fr: &Frame<'p>,
+        st: &mut State<'p>,
+        c: &'p Call,
+        site: &Site,
+        args: &[Val<'p>],
+    ) {
+        let lib = self.rules.lib;
+        let enables = args
+            .last()
+            .and_then(|a| a.konst.as_ref())
+            .is_some_and(truthy);
+        if !enables
+            || !lib
+                .unsafe_parsers
+                .iter()
+                .any(|s| self.spec_matches(s, site, args, &[]))
+        {
+            return;
+        }
+        if let Some(path) = c.receiver.as_ref().and_then(|r| r.dotted()) {
+            let mut v = st.get(&path).cloned().unwrap_or_default();
+            v.ty = Some(UNSAFE_PARSER.into());
+            self.write_path(fr, st, &path, v);
+        }
+    }
+
+    pub(super) fn source_label(&self, site: &Site, args: &[Val<'p>]) -> Option<String> {
+        for spec in &self.rules.lib.sources {
+            if self.spec_matches(spec, site, args, &[]) {
+                return Some(
+                    spec.label
+                        .clone()
+                        .unwrap_or_else(|| "untrusted input".into()),
+                );
+            }
+        }
+        None
+    }
+
+    pub(super) fn return_type(&self, site: &Site) -> Option<Rc<str>> {
+        for r in &self.rules.lib.returns {
+            if r.methods.iter().any(|m| m == site.name)
+                && (r.types.is_empty()
+                    || site
+                        .recv_ty
+                        .as_deref()
+                        .is_some_and(|t| r.types.iter().any(|x| x == t))
+                    || site
+                        .qual
+                        .as_deref()
+                        .is_some_and(|q| r.types.iter().any(|x| q == format!("{x}.{}", site.name))))
+            {
+                return Some(r.ty.as_str().into());
+            }
+        }
+        None
+    }
+
+    pub(super) fn spec_matches(
+        &self,
+        spec: &CallSpec,
+        site: &Site,
+        args: &[Val<'p>],
+        kwargs: &[(&'p str, Val<'p>)],
+    ) -> bool {
+        let mut hit = false;
+        if site.is_new {
+            let q = site.qual.as_deref().unwrap_or("");
+            hit = spec
+                .new
+                .iter()
+                .any(|n| n == q || simple_type(n) == site.name);
+        } else {
+            if let Some(q) = &site.qual {
+                hit = spec.calls.iter().any(|c| qual_matches(q, c));
+            }
+            if !hit
+                && !spec.methods.is_empty()
+                && site.has_value_receiver
+                && spec.methods.iter().any(|m| m == site.name)
+            {
+                hit = if spec.types.is_empty() {
+                    true
+                } else {
+                    match &site.recv_ty {
+                        Some(t) => spec.types.iter().any(|x| x == t.as_ref()),
+                        None => spec.untyped,
+                    }
+                };
+            }
+        }
+        if !hit {
+            return false;
+        }
+        if let (Some(k), Some(re)) = (&spec.unless_kwarg, &spec.unless_re)
+            && let Some((_, v)) = kwargs.iter().find(|(n, _)| n == k)
+        {
+            let text = match (&v.konst, &v.ty) {
+                (Some(l), _) => self.sem.const_text(l),
+                (None, Some(t)) => t.to_string(),
+                _ => String::new(),
+            };
+            if re.is_match(&text) {
+                return false;
+            }
+        }
+        if let Some(i) = spec.parser_arg
+            && args.get(i).and_then(|a| a.ty.as_deref()) != Some(UNSAFE_PARSER)
+        {
+            return false;
+        }
+        if let Some(re) = &spec.compiled {
+            let text = if let Some(k) = &spec.kwarg {
+                match kwargs.iter().find(|(n, _)| n == k) {
+                    Some((_, v)) => v.konst.as_ref().map(|l| self.sem.const_text(l)),
+                    None => return spec.missing,
+                }
+            } else {
+                // A module constant we cannot fold is compared by its name.
+                args.get(spec.arg.unwrap_or(0))
+                    .and_then(|v| match (&v.konst, &v.ty) {
+                        (Some(l), _) => Some(self.sem.const_text(l)),
+                        (None, Some(t)) if v.module_path.is_some() => Some(t.to_string()),
+                        _ => None,
+                    })
+            };
+            return text.is_some_and(|t| re.is_match(&t));
+        }
+        true
+    }
+
+    pub(super) fn sanitize(
+        &self,
+        site: &Site,
+        args: &[Val<'p>],
+        kwargs: &[(&'p str, Val<'p>)],
+        t: Option<Taint>,
+    ) -> Option<Taint> {
+        let t = t?;
+        let mut keep = Mask::MAX;
+        for (bit, rule) in &self.rules.taint {
+            if rule
+                .sanitizers
+                .iter()
+                .any(|s| self.spec_matches(s, site, args, kwargs) || name_matches(s, site.name))
+            {
+                keep &= !bit;
+            }
+        }
+        restrict(Some(t), keep)
+    }
+
+    /// Sinks of taint rules and pattern rules at a call.
+    pub(super) fn check_call(
+        &mut self,
+        fr: &Frame<'p>,
+        site: &Site,
+        recv: Option<&Val<'p>>,
+        args: &[Val<'p>],
+        kwargs: &[(&'p str, Val<'p>)],
+        span: Span,
+    ) {
+        let rules = self.rules;
+        for (bit, rule) in &rules.taint {
+            for spec in &rule.sinks {
+                if !self.spec_matches(spec, site, args, kwargs) {
+                    continue;
+                }
+                let mut t: Option<Taint> = None;
+                if spec.kwargs.is_empty() || spec.args.is_some() {
+                    for (i, a) in args.iter().enumerate() {
+                        if spec.args.as_ref().is_none_or(|s| s.contains(&i)) {
+                            t = union(t, a.all_taint().as_ref());
+                        }
+                    }
+                }
+                for (k, a) in kwargs {
+                    if spec.kwargs.iter().any(|x| x == k) {
+                        t = union(t, a.all_taint().as_ref());
+                    }
+                }
+                if spec.returns_of.is_empty() && spec.args.as_ref().is_some_and(|a| a.is_empty()) {
+                    t = union(t, recv.and_then(|r| r.all_taint()).as_ref());
+                }
+                if let Some(t) = t.filter(|t| t.mask & bit != 0) {
+                    self.report(rule, fr.file, span, Some(&t), site.name);
+                    break;
+                }
+            }
+        }
+        for rule in &rules.patterns {
+            if rule
+                .matches
+                .iter()
+                .any(|m| self.spec_matches(m, site, args, kwargs))
+            {
+                self.report(rule, fr.file, span, None, site.name);
+            }
+        }
+    }
+
+    /// `session[key] = value` style sinks: stores into a named object.
+    pub(super) fn check_store_sink(
+        &mut self,
+        fr: &mut Frame<'p>,
+        st: &mut State<'p>,
+        obj: &'p Expr,
+        key: &Val<'p>,
+        v: &Val<'p>,
+        span: Span,
+    ) {
+        let Some(d) = obj.dotted() else { return };
+        if self.is_value_ref(fr, st, &d) {
+            return;
+        }
+        let qual = self.qualify_static(fr.file, &d);
+        let rules = self.rules;
+        for (bit, rule) in &rules.taint {
+            for spec in &rule.sinks {
+                if spec.stores.iter().any(|a| qual_matches(&qual, a)) {
+                    let t = union(key.all_taint(), v.all_taint().as_ref());
+                    if let Some(t) = t.filter(|t| t.mask & bit != 0) {
+                        self.report(rule, fr.file, span, Some(&t), &d);
+                    }
+                }
+            }
+        }
+    }
+
+    /// A string literal stored under a name that says it is a credential.
+    pub(super) fn check_secret(&mut self, file: usize, name: &str, text: &str, span: Span) {
+        if text.chars().count() < 4 || text.chars().all(|c| c == '*' || c == 'x' || c == 'X') {
+            return;
+        }
+        // Labels and placeholders ("Password", "${DB_PASSWORD}") are not secrets.
+        let lower = text.to_ascii_lowercase();
+        if [
+            "password", "secret", "key", "token", "${", "{{", "<", "changeme",
+        ]
+        .iter()
+        .any(|w| lower.contains(w))
+        {
+            return;
+        }
+        let rules = self.rules;
+        for rule in &rules.patterns {
+            if rule
+                .matches
+                .iter()
+                .any(|m| m.assigns_re.as_ref().is_some_and(|re| re.is_match(name)))
+            {
+                self.report(rule, file, span, None, name);
+            }
+        }
+    }
+
+    pub(super) fn check_view_return(&mut self, fr: &Frame<'p>, v: &Val<'p>, span: Span) {
+        let rules = self.rules;
+        for (bit, rule) in &rules.taint {
+            for spec in &rule.sinks {
+                if spec
+                    .returns_of
+                    .iter()
+                    .any(|d| fr.view_decorators.contains(d))
+                    && let Some(t) = v.all_taint().filter(|t| t.mask & bit != 0)
+                {
+                    self.report(rule, fr.file, span, Some(&t), "response");
+                }
+            }
+        }
+    }
+
+    pub(super) fn report(
+        &mut self,
+        rule: &Rule,
+        file: usize,
+        span: Span,
+        taint: Option<&Taint>,
+        sink: &str,
+    ) {
+        let unit = &self.idx.units[file];
+        // tree-sitter columns count bytes; reports count characters.
+        let loc = |f: usize, s: Span| {
+            let src = &self.idx.units[f].source;
+            Location {
+                path: self.idx.units[f].path.clone(),
+                start_line: s.start_line,
+                start_column: char_column(src, s.start_line, s.start_col),
+                end_line: s.end_line,
+                end_column: char_column(src, s.end_line, s.end_col),
+            }
+        };
+        let mut path = Vec::new();
+        let mut source = String::new();
+        if let Some(t) = taint {
+            let steps = t.steps();
+            for (i, s) in steps.iter().enumerate() {
+                if source.is_empty() {
+                    source = s.msg.clone();
+                }
+                // A source read from an attribute has no span of its own: it is where the
+                // next step (its assignment) is, in the same file.
+                let (f, sp) = if s.span == Span::default() {
+                    steps
+                        .get(i + 1)
+                        .filter(|n| n.file == s.file && n.span != Span::default())
+                        .map(|n| (n.file, n.span))
+                        .unwrap_or((file, span))
+                } else {
+                    (s.file, s.span)
+                };
+                path.push(FlowStep {
+                    location: loc(f, sp),
+                    message: s.msg.clone(),
+                });
+            }
+            path.push(FlowStep {
+                location: loc(file, span),
+                message: format!("reaches `{sink}`"),
+            });
+        }
+        let snippet = unit
+            .source
+            .lines()
+            .nth(span.start_line.saturating_sub(1) as usize)
+            .unwrap_or("")
+            .trim()
+            .to_string();
+        let mut message = rule.message.replace("{sink}", sink);
+        if !source.is_empty() {
+            message = message.replace("{source}", &source);
+        } else {
+            message = message.replace("{source}", "untrusted input");
+        }
+        self.findings.push(Finding {
+            rule_id: rule.id.clone(),
+            cwe: rule.cwe.clone(),
+            severity: rule.severity,
+            confidence: rule.confidence,
+            message,
+            location: loc(file, span),
+            path,
+            snippet,
+            triage: None,
+        });
+    }
+}
+
+pub(super) fn path_has_prefix(path: &str, prefix: &str) -> bool {
+    path == prefix
+        || path
+            .strip_prefix(prefix)
+            .is_some_and(|r| r.starts_with('.'))
+}
+
+/// `q` is the resolved name of a call; `pattern` a rule's name (suffix on segment boundary,
+/// or `prefix.*`).
+pub(super) fn qual_matches(q: &str, pattern: &str) -> bool {
+    if let Some(prefix) = pattern.strip_suffix(".*") {
+        return q.strip_prefix(prefix).is_some_and(|r| r.starts_with('.'));
+    }
+    q == pattern || q.strip_suffix(pattern).is_some_and(|r| r.ends_with('.'))
+}
+
+pub(super) fn name_matches(spec: &CallSpec, name: &str) -> bool {
+    spec.name_re.as_ref().is_some_and(|re| re.is_match(name))
+}
+
+/// The 1-based character column of a 1-based byte column on a line.
+pub(super) fn char_column(source: &str, line: u32, byte_col: u32) -> u32 {
+    let Some(text) = source.lines().nth(line.saturating_sub(1) as usize) else {
+        return byte_col;
+    };
+    let byte = (byte_col.saturating_sub(1) as usize).min(text.len());
+    let chars = text.char_indices().take_while(|(i, _)| *i < byte).count();
+    chars as u32 + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::lines;
+    use super::*;
+
+    #[test]
+    fn rule_names_match_on_segment_boundaries() {
+        assert!(qual_matches("os.system", "os.system"));
+        assert!(qual_matches("java.lang.Runtime.exec", "Runtime.exec"));
+        assert!(!qual_matches("myos.system", "os.system"));
+        assert!(qual_matches("subprocess.run", "subprocess.*"));
+        assert!(!qual_matches("subprocess", "subprocess.*"));
+        assert!(!qual_matches("subprocessx.run", "subprocess.*"));
+        assert!(path_has_prefix(
+            "flask.request.args.get",
+            "flask.request.args"
+        ));
+        assert!(!path_has_prefix(
+            "flask.request.argsx",
+            "flask.request.args"
+        ));
+    }
+
+    #[test]
+    fn columns_count_characters_not_bytes() {
+        let src = "a\nhé = x\n";
+        assert_eq!(char_column(src, 2, 1), 1);
+        // `=` is byte 5 on the line but character 4.
+        assert_eq!(char_column(src, 2, 5), 4);
+        assert_eq!(char_column(src, 9, 7), 7);
+    }
+
+    #[test]
+    fn sanitizers_clear_only_what_they_make_safe() {
+        let src = r#"import os
+def f():
+    os.system(str(int(input())))
+    os.system(str(input()))
+"#;
+        assert_eq!(lines("s.py", src, "python/command-injection"), [4]);
+    }
+
+    #[test]
+    fn secrets_are_literals_under_credential_names_but_not_placeholders() {
+        let src = "password = \"hunter2abc\"\napi_token = \"changeme\"\nname = \"hunter2abc\"\n";
+        assert_eq!(lines("c.py", src, "python/hardcoded-secret"), [1]);
+    }
+
+    #[test]
+    fn view_return_values_reach_the_response() {
+        let src = r#"from flask import Flask, request
+app = Flask(__name__)
+@app.route("/a")
+def a():
+    return request.args.get("q")
+@app.route("/b")
+def b():
+    return "ok"
+"#;
+        assert_eq!(lines("v.py", src, "python/xss"), [5]);
+    }
+}

@@ -1,0 +1,633 @@
+//! Statements: assignment, branches, loops to a fixpoint, `switch`, `try`, and the
+//! validation an early exit proves.
+
+use super::collections::{elem_at, iter_elem, store_elem};
+use super::*;
+
+impl<'p> Engine<'p> {
+    pub(super) fn block(&mut self, fr: &mut Frame<'p>, st: &mut State<'p>, stmts: &'p [Stmt]) {
+        for s in stmts {
+            if st.dead || self.over_budget() {
+                return;
+            }
+            self.stmt(fr, st, s);
+        }
+    }
+
+    pub(super) fn stmt(&mut self, fr: &mut Frame<'p>, st: &mut State<'p>, s: &'p Stmt) {
+        match s {
+            Stmt::Assign {
+                target,
+                value,
+                ty,
+                op,
+                span,
+            } => {
+                let mut v = match value {
+                    Some(e) => self.eval(fr, st, e),
+                    None => Val::default(),
+                };
+                if let Some(op) = op {
+                    let old = self.read_target(fr, st, target);
+                    v = self.binop(*op, &old, &v);
+                }
+                if v.ty.is_none()
+                    && let Some(t) = ty
+                {
+                    let t = simple_type(t);
+                    if t != "var" && t != "Object" {
+                        v.ty = Some(t.as_str().into());
+                    }
+                }
+                if let Some(Expr::Lit(Lit::Str(text))) = value {
+                    self.check_secret(fr.file, &target_name(target), text, *span);
+                }
+                if let Some(t) = &v.taint {
+                    let name = target_name(target);
+                    v.taint = Some(t.step(fr.file, *span, || format!("assigned to `{name}`")));
+                }
+                match (target, ty) {
+                    // A declaration always binds a local, even where a field has its name.
+                    (Target::Var(n), Some(_)) => st.set(n, v.bounded()),
+                    _ => self.assign(fr, st, target, v, *span),
+                }
+            }
+            Stmt::Expr(e, _) => {
+                self.eval(fr, st, e);
+            }
+            Stmt::If {
+                cond, then, other, ..
+            } => {
+                let c = self.eval(fr, st, cond);
+                match c.konst.as_ref().map(truthy) {
+                    Some(true) => self.block(fr, st, then),
+                    Some(false) => self.block(fr, st, other),
+                    None => {
+                        let mut a = st.clone();
+                        let mut b = st.clone();
+                        self.block(fr, &mut a, then);
+                        self.block(fr, &mut b, other);
+                        // An early exit on a check of the data validates it for the rest.
+                        if a.dead && !b.dead && other.is_empty() && exits(then) {
+                            self.apply_guard(fr, &mut b, cond);
+                        }
+                        *st = a.join(&b);
+                    }
+                }
+            }
+            Stmt::While { cond, body } => {
+                let c = self.eval(fr, st, cond);
+                if c.konst.as_ref().map(truthy) == Some(false) {
+                    return;
+                }
+                self.run_loop(fr, st, |eng, fr, st| {
+                    eng.eval(fr, st, cond);
+                    eng.block(fr, st, body);
+                });
+            }
+            Stmt::ForEach {
+                target,
+                ty,
+                iter,
+                body,
+                span,
+            } => {
+                let it = self.eval(fr, st, iter);
+                let mut elem = iter_elem(&it);
+                if elem.ty.is_none()
+                    && let Some(t) = ty
+                {
+                    elem.ty = Some(simple_type(t).as_str().into());
+                }
+                if let Some(t) = &elem.taint {
+                    let name = target_name(target);
+                    elem.taint = Some(t.step(fr.file, *span, || format!("iterated into `{name}`")));
+                }
+                self.run_loop(fr, st, |eng, fr, st| {
+                    eng.assign(fr, st, target, elem.clone(), *span);
+                    eng.block(fr, st, body);
+                });
+            }
+            Stmt::Switch {
+                subject,
+                cases,
+                fallthrough,
+            } => self.switch(fr, st, subject, cases, *fallthrough),
+            Stmt::Try {
+                body,
+                handlers,
+                finally,
+            } => {
+                // A handler may start after any statement of the body (or before the first).
+                let mut entry = st.clone();
+                for s in body {
+                    if st.dead || self.over_budget() {
+                        break;
+                    }
+                    self.stmt(fr, st, s);
+                    entry = entry.join(st);
+                }
+                if !handlers.is_empty() {
+                    let mut out = st.clone();
+                    for h in handlers {
+                        let mut hs = entry.clone();
+                        if let Some(v) = &h.var {
+                            hs.set(v, Val::default());
+                        }
+                        self.block(fr, &mut hs, &h.body);
+                        out = out.join(&hs);
+                    }
+                    *st = out;
+                }
+                if !finally.is_empty() {
+                    let was_dead = st.dead;
+                    st.dead = false;
+                    self.block(fr, st, finally);
+                    st.dead = st.dead || was_dead;
+                }
+            }
+            Stmt::Return(e, span) => {
+                let mut v = match e {
+                    Some(e) => self.eval(fr, st, e),
+                    None => Val::default(),
+                };
+                if !fr.view_decorators.is_empty() {
+                    self.check_view_return(fr, &v, *span);
+                }
+                if let Some(t) = &v.taint
+                    && let Some(f) = fr.func
+                {
+                    v.taint =
+                        Some(t.step(fr.file, *span, || format!("returned from `{}`", f.name)));
+                }
+                fr.ret = Some(match &fr.ret {
+                    Some(r) => r.join(&v),
+                    None => v,
+                });
+                st.dead = true;
+            }
+            Stmt::Throw(e) => {
+                self.eval(fr, st, e);
+                st.dead = true;
+            }
+            Stmt::Break => {
+                if let Some(slot) = fr.breaks.last_mut() {
+                    *slot = Some(match slot.take() {
+                        Some(b) => b.join(st),
+                        None => st.clone(),
+                    });
+                }
+                st.dead = true;
+            }
+            Stmt::Continue => {
+                // The state at `continue` flows back to the loop head.
+                if let Some(slot) = fr.continues.last_mut() {
+                    *slot = Some(match slot.take() {
+                        Some(c) => c.join(st),
+                        None => st.clone(),
+                    });
+                }
+                st.dead = true;
+            }
+            Stmt::Block(b) => self.block(fr, st, b),
+            Stmt::FuncDef(f) => {
+                st.set(
+                    &f.name,
+                    Val {
+                        func: Some((fr.file, f)),
+                        ..Val::default()
+                    },
+                );
+                // A nested function sees the enclosing variables: analyse it now, as a root.
+                let env = st.clone();
+                self.root(fr.file, fr.class, f, &env);
+            }
+            Stmt::ClassDef(c) => self.pending.push((fr.file, c)),
+        }
+    }
+
+    pub(super) fn run_loop(
+        &mut self,
+        fr: &mut Frame<'p>,
+        st: &mut State<'p>,
+        mut body: impl FnMut(&mut Self, &mut Frame<'p>, &mut State<'p>),
+    ) {
+        fr.breaks.push(None);
+        fr.continues.push(None);
+        let mut head = st.clone();
+        // Taint masks only grow and are finite, so this reaches a fixpoint; constants that
+        // still change after two passes are widened to unknown so they cannot keep it going.
+        for pass in 0..8 {
+            let mut s = head.clone();
+            body(self, fr, &mut s);
+            if let Some(c) = fr.continues.last_mut().and_then(Option::take) {
+                s = s.join(&c);
+            }
+            let mut next = head.join(&s);
+            if pass >= 1 {
+                next.widen_from(&head);
+            }
+            if next.same_as(&head) || self.over_budget() {
+                head = next;
+                break;
+            }
+            head = next;
+        }
+        fr.continues.pop();
+        let breaks = fr.breaks.pop().flatten();
+        *st = match breaks {
+            Some(b) => head.join(&b),
+            None => head,
+        };
+    }
+
+    pub(super) fn switch(
+        &mut self,
+        fr: &mut Frame<'p>,
+        st: &mut State<'p>,
+        subject: &'p Expr,
+        cases: &'p [SwitchCase],
+        fallthrough: bool,
+    ) {
+        let subj = self.eval(fr, st, subject);
+        // Which case is entered first: known when subject and labels are constants.
+        let mut start: Option<Vec<usize>> = None;
+        if let Some(k) = &subj.konst {
+            let mut hit = None;
+            let mut default = None;
+            let mut unknown_label = false;
+            for (i, c) in cases.iter().enumerate() {
+                if c.labels.is_empty() {
+                    default = Some(i);
+                }
+                for l in &c.labels {
+                    match l {
+                        Expr::Lit(lit) if lit == k => hit = hit.or(Some(i)),
+                        Expr::Lit(_) => {}
+                        _ => unknown_label = true,
+                    }
+                }
+            }
+            if !unknown_label {
+                start = Some(hit.or(default).into_iter().collect());
+            }
+        }
+        let entries: Vec<usize> = start.unwrap_or_else(|| (0..cases.len()).collect());
+        let has_default = cases.iter().any(|c| c.labels.is_empty());
+        let mut out: Option<State<'p>> =
+            if entries.is_empty() || (!has_default && subj.konst.is_none()) {
+                Some(st.clone())
+            } else {
+                None
+            };
+        fr.breaks.push(None);
+        for &i in &entries {
+            let mut s = st.clone();
+            let mut j = i;
+            while j < cases.len() {
+                self.block(fr, &mut s, &cases[j].body);
+                if s.dead || !fallthrough {
+                    break;
+                }
+                j += 1;
+            }
+            if !s.dead {
+                out = Some(match out {
+                    Some(o) => o.join(&s),
+                    None => s,
+                });
+            }
+        }
+        if let Some(b) = fr.breaks.pop().flatten() {
+            out = Some(match out {
+                Some(o) => o.join(&b),
+                None => b,
+            });
+        }
+        *st = out.unwrap_or(State {
+            dead: true,
+            ..State::default()
+        });
+    }
+
+    /// After `if (check(x)) return;` the data checked (and everything from the same source)
+    /// counts as validated.
+    pub(super) fn apply_guard(&mut self, fr: &mut Frame<'p>, st: &mut State<'p>, cond: &'p Expr) {
+        let mut roots: Vec<*const Step> = Vec::new();
+        self.guard_roots(fr, st, cond, true, &mut roots);
+        if roots.is_empty() {
+            return;
+        }
+        for v in st.vars.values_mut() {
+            if let Some(t) = &v.taint
+                && roots.contains(&root_of(t))
+            {
+                v.taint = None;
+            }
+        }
+    }
+
+    /// Sources whose data `cond` validates, given that `cond == exits` leads out of the
+    /// function: what is left on the path that goes on is known to pass the check.
+    pub(super) fn guard_roots(
+        &mut self,
+        fr: &mut Frame<'p>,
+        st: &mut State<'p>,
+        cond: &'p Expr,
+        exits: bool,
+        out: &mut Vec<*const Step>,
+    ) {
+        const CHECKS: &[&str] = &[
+            "startswith",
+            "endswith",
+            "startsWith",
+            "endsWith",
+            "contains",
+            "matches",
+            "match",
+            "fullmatch",
+            "search",
+            "isalnum",
+            "isdigit",
+            "isalpha",
+            "isidentifier",
+        ];
+        match cond {
+            Expr::Binary { op, left, right } => match op {
+                BinOp::And | BinOp::Or => {
+                    self.guard_roots(fr, st, left, exits, out);
+                    self.guard_roots(fr, st, right, exits, out);
+                }
+                // `'../' in data` → exit: what goes on has no such substring (a deny check
+                // on the data's content). `data in ALLOWED` must hold to go on (allow list).
+                // `data in BLOCKED` → exit proves nothing about what goes on.
+                BinOp::In | BinOp::NotIn => {
+                    let exits_when_in = (*op == BinOp::In) == exits;
+                    let side = if exits_when_in { right } else { left };
+                    let v = self.eval(fr, st, side);
+                    if let Some(t) = v.all_taint() {
+                        out.push(root_of(&t));
+                    }
+                }
+                // Going on only when `data == "literal"` pins the data to a constant;
+                // going on when it differs from one literal does not.
+                BinOp::Eq | BinOp::Ne => {
+                    let goes_on_when_equal = (*op == BinOp::Eq) != exits;
+                    if !goes_on_when_equal {
+                        return;
+                    }
+                    let (l, r) = (self.eval(fr, st, left), self.eval(fr, st, right));
+                    for (a, b) in [(&l, &r), (&r, &l)] {
+                        if matches!(&b.konst, Some(Lit::Str(s)) if !s.is_empty())
+                            && let Some(t) = a.all_taint()
+                        {
+                            out.push(root_of(&t));
+                        }
+                    }
+                }
+                _ => {}
+            },
+            Expr::Unary {
+                op: UnOp::Not,
+                expr,
+            } => self.guard_roots(fr, st, expr, !exits, out),
+            Expr::Call(c) if CHECKS.contains(&c.name.as_str()) => {
+                let mut vals = Vec::new();
+                if let Some(r) = &c.receiver {
+                    vals.push(self.eval(fr, st, r));
+                }
+                for a in &c.args {
+                    vals.push(self.eval(fr, st, a));
+                }
+                for v in vals {
+                    if let Some(t) = v.all_taint() {
+                        out.push(root_of(&t));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    // ------------------------------------------------------------ assignment
+
+    pub(super) fn read_target(
+        &mut self,
+        fr: &mut Frame<'p>,
+        st: &mut State<'p>,
+        t: &'p Target,
+    ) -> Val<'p> {
+        match t {
+            Target::Var(n) => self.name(fr, st, n),
+            Target::Field(obj, name) => {
+                let e_obj = obj;
+                match e_obj.dotted() {
+                    Some(d) => {
+                        let key = format!("{d}.{name}");
+                        st.get(&key).cloned().unwrap_or_default()
+                    }
+                    None => Val::default(),
+                }
+            }
+            Target::Index(obj, idx) => {
+                let o = self.eval(fr, st, obj);
+                let i = self.eval(fr, st, idx);
+                elem_at(&o, &i)
+            }
+            _ => Val::default(),
+        }
+    }
+
+    pub(super) fn assign(
+        &mut self,
+        fr: &mut Frame<'p>,
+        st: &mut State<'p>,
+        target: &'p Target,
+        v: Val<'p>,
+        span: Span,
+    ) {
+        match target {
+            Target::Var(n) => match self.implicit_field(fr, st, n) {
+                Some(field) => st.set(&field, v.bounded()),
+                None => st.set(n, v.bounded()),
+            },
+            Target::Field(obj, name) => {
+                if let Some(d) = obj.dotted() {
+                    st.set(&format!("{d}.{name}"), v);
+                } else {
+                    self.eval(fr, st, obj);
+                }
+            }
+            Target::Index(obj, idx) => {
+                let i = self.eval(fr, st, idx);
+                self.check_store_sink(fr, st, obj, &i, &v, span);
+                if let Some(path) = obj.dotted() {
+                    let cur = self.eval(fr, st, obj);
+                    let updated = store_elem(&cur, &i, v);
+                    self.write_path(fr, st, &path, updated);
+                } else {
+                    self.eval(fr, st, obj);
+                }
+            }
+            Target::Tuple(ts) => {
+                for (k, t) in ts.iter().enumerate() {
+                    let e = elem_at(&v, &Val::konst(Lit::Int(k as i64)));
+                    self.assign(fr, st, t, e, span);
+                }
+            }
+            Target::Other(e) => {
+                self.eval(fr, st, e);
+            }
+        }
+    }
+
+    /// Write a variable or dotted path back after a mutation.
+    pub(super) fn write_path(
+        &mut self,
+        fr: &Frame<'p>,
+        st: &mut State<'p>,
+        path: &str,
+        v: Val<'p>,
+    ) {
+        if !path.contains('.')
+            && let Some(field) = self.implicit_field(fr, st, path)
+        {
+            st.set(&field, v);
+            return;
+        }
+        st.set(path, v.bounded());
+    }
+
+    /// The receiver's field that a write to the bare name `n` reaches, where the language
+    /// lets a field be named without its receiver and no local has that name.
+    fn implicit_field(&self, fr: &Frame<'p>, st: &State<'p>, n: &str) -> Option<String> {
+        let c = fr.class?;
+        (self.sem.bare_names_reach_fields()
+            && st.get(n).is_none()
+            && c.class.fields.iter().any(|f| f.name == n))
+        .then(|| format!("{}.{n}", self.sem.receiver_name()))
+    }
+}
+
+/// The block leaves the function (return or throw) on its last statement; `continue` and
+/// `break` do not count, since skipping an item is not validating the next one.
+fn exits(stmts: &[Stmt]) -> bool {
+    match stmts.last() {
+        Some(Stmt::Return(..) | Stmt::Throw(_)) => true,
+        Some(Stmt::Block(b)) => exits(b),
+        Some(Stmt::If { then, other, .. }) => exits(then) && exits(other),
+        _ => false,
+    }
+}
+
+fn root_of(t: &Taint) -> *const Step {
+    let mut cur: &Step = &t.path;
+    while let Some(p) = cur.prev.as_deref() {
+        cur = p;
+    }
+    cur as *const Step
+}
+
+fn target_name(t: &Target) -> String {
+    match t {
+        Target::Var(n) => n.clone(),
+        Target::Field(o, n) => match o.dotted() {
+            Some(d) => format!("{d}.{n}"),
+            None => n.clone(),
+        },
+        Target::Index(o, _) => format!("{}[..]", o.dotted().unwrap_or_default()),
+        _ => "value".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::lines;
+
+    const PY_CMDI: &str = "python/command-injection";
+    const JAVA_CMDI: &str = "java/command-injection";
+
+    #[test]
+    fn branches_that_cannot_run_contribute_nothing() {
+        let src = r#"import os
+def f():
+    x = input()
+    if False:
+        os.system(x)
+    if 1 > 2:
+        os.system(x)
+    if 2 > 1:
+        os.system(x)
+"#;
+        assert_eq!(lines("b.py", src, PY_CMDI), [9]);
+    }
+
+    #[test]
+    fn loops_carry_values_around_to_the_next_pass() {
+        let src = r#"import os
+def f():
+    cmd = "ls"
+    for i in range(3):
+        os.system(cmd)
+        cmd = input()
+    os.system("ls")
+"#;
+        assert_eq!(lines("l.py", src, PY_CMDI), [5]);
+    }
+
+    #[test]
+    fn an_early_exit_on_a_check_validates_the_data() {
+        let src = r#"import os
+def checked():
+    x = input()
+    if not x.isalnum():
+        return
+    os.system(x)
+def unchecked():
+    x = input()
+    if not x.isalnum():
+        print("odd")
+    os.system(x)
+"#;
+        assert_eq!(lines("g.py", src, PY_CMDI), [11]);
+    }
+
+    #[test]
+    fn a_constant_switch_enters_only_its_case() {
+        let src = r#"import javax.servlet.http.HttpServletRequest;
+class Switch {
+    void f(HttpServletRequest req) throws Exception {
+        String p = req.getParameter("p");
+        String cmd = "ls";
+        switch ("b") {
+            case "a": cmd = p; break;
+            case "b": cmd = "pwd"; break;
+        }
+        Runtime.getRuntime().exec(cmd);
+        switch ("a") {
+            case "a": cmd = p; break;
+            case "b": cmd = "pwd"; break;
+        }
+        Runtime.getRuntime().exec(cmd);
+    }
+}
+"#;
+        assert_eq!(lines("Switch.java", src, JAVA_CMDI), [15]);
+    }
+
+    #[test]
+    fn a_bare_name_assigns_the_field_where_the_receiver_is_implicit() {
+        let src = r#"import javax.servlet.http.HttpServletRequest;
+class Fields {
+    private String cmd;
+    private String safe = "ls";
+    void f(HttpServletRequest req) throws Exception {
+        cmd = req.getParameter("c");
+        Runtime.getRuntime().exec(this.cmd);
+        Runtime.getRuntime().exec(safe);
+    }
+}
+"#;
+        assert_eq!(lines("Fields.java", src, JAVA_CMDI), [7]);
+    }
+}
