@@ -225,6 +225,9 @@ pub struct Function {
     /// Python decorators and Java annotations, as expressions (`app.route("/x")`).
     pub decorators: Vec<Expr>,
     pub is_static: bool,
+    /// Callable from outside its module or package: Java `public` (interface members
+    /// included), a Python name without a leading `_`.
+    pub is_public: bool,
     pub span: Span,
 }
 
@@ -245,6 +248,10 @@ pub struct Class {
     pub methods: Vec<Function>,
     pub classes: Vec<Class>,
     pub is_interface: bool,
+    /// Java annotations on the class (`@RestController`), by simple name.
+    pub annotations: Vec<String>,
+    /// See [`Function::is_public`].
+    pub is_public: bool,
     pub span: Span,
 }
 

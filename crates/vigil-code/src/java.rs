@@ -117,10 +117,18 @@ impl<'s> Lower<'s> {
             methods: Vec::new(),
             classes: Vec::new(),
             is_interface: node.kind() == "interface_declaration",
+            annotations: annotations_of(node, self.src),
+            is_public: has_modifier(node, self.src, "public"),
             span: span(node),
         };
         if let Some(body) = field(node, "body") {
             self.class_body(body, &mut class);
+        }
+        // Members of an interface are public without saying so.
+        if class.is_interface {
+            for m in &mut class.methods {
+                m.is_public = true;
+            }
         }
         Some(class)
     }
@@ -172,6 +180,7 @@ impl<'s> Lower<'s> {
                         ret_ty: None,
                         decorators: Vec::new(),
                         is_static: true,
+                        is_public: false,
                         span: span(member),
                     });
                 }
@@ -229,6 +238,7 @@ impl<'s> Lower<'s> {
             ret_ty: field(node, "type").map(|t| self.t(t).to_string()),
             decorators,
             is_static: has_modifier(node, self.src, "static"),
+            is_public: has_modifier(node, self.src, "public"),
             span: span(node),
         })
     }
@@ -704,6 +714,8 @@ impl<'s> Lower<'s> {
                             methods: Vec::new(),
                             classes: Vec::new(),
                             is_interface: false,
+                            annotations: Vec::new(),
+                            is_public: false,
                             span: span(b),
                         };
                         self.class_body(b, &mut c);
@@ -840,6 +852,7 @@ impl<'s> Lower<'s> {
                     ret_ty: None,
                     decorators: Vec::new(),
                     is_static: false,
+                    is_public: false,
                     span: sp,
                 }))
             }

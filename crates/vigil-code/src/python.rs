@@ -556,11 +556,15 @@ impl<'s> Lower<'s> {
             }
         }
         let body = self.body(field(node, "body"));
+        // `__init__` and the other special methods are part of a class's interface.
+        let is_public = !name.starts_with('_')
+            || (name.len() > 4 && name.starts_with("__") && name.ends_with("__"));
         Some(Function {
             name,
             params,
             body,
             ret_ty: field(node, "return_type").map(|t| self.t(t).to_string()),
+            is_public,
             decorators,
             is_static: false,
             span: span(node),
@@ -578,6 +582,7 @@ impl<'s> Lower<'s> {
                     .collect()
             })
             .unwrap_or_default();
+        let is_public = !name.starts_with('_');
         let mut class = Class {
             name,
             supers,
@@ -585,6 +590,8 @@ impl<'s> Lower<'s> {
             methods: Vec::new(),
             classes: Vec::new(),
             is_interface: false,
+            annotations: Vec::new(),
+            is_public,
             span: span(node),
         };
         for s in self.body(field(node, "body")) {
@@ -935,6 +942,7 @@ impl<'s> Lower<'s> {
                     ret_ty: None,
                     decorators: Vec::new(),
                     is_static: false,
+                    is_public: false,
                     span: sp,
                 }))
             }

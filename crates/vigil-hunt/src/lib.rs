@@ -8,6 +8,7 @@ pub mod engine;
 pub mod project;
 pub mod rules;
 
+pub use engine::EntryPoints;
 use project::{Index, Unit};
 use rayon::prelude::*;
 use rules::RuleSet;
@@ -24,6 +25,9 @@ pub struct ScanOptions {
     pub min_severity: Severity,
     /// Paths under these names are skipped while walking folders.
     pub exclude: Vec<String>,
+    /// Where attacker data enters: request data only (applications, the default), or the
+    /// parameters of the public API too (libraries).
+    pub entry: EntryPoints,
 }
 
 /// Timings of the phases of one scan, for `--stats`.
@@ -196,13 +200,26 @@ pub fn analyse(
     rules: &RuleSet,
     on_file: &(dyn Fn() + Sync),
 ) -> Vec<Finding> {
+    analyse_with(units, props, rules, EntryPoints::Requests, on_file)
+}
+
+/// [`analyse`], with the given entry points.
+pub fn analyse_with(
+    units: &[Unit],
+    props: &std::collections::HashMap<String, String>,
+    rules: &RuleSet,
+    entry: EntryPoints,
+    on_file: &(dyn Fn() + Sync),
+) -> Vec<Finding> {
     let idx = Index::new(units, props);
     let empty = rules::Library::default();
     let per_lang: Vec<(Lang, engine::LangRules)> = [Lang::Java, Lang::Python]
         .into_iter()
         .map(|l| {
             let lib = rules.libraries.get(&l).unwrap_or(&empty);
-            (l, engine::LangRules::new(l, &rules.rules, lib))
+            let mut lr = engine::LangRules::new(l, &rules.rules, lib);
+            lr.entry = entry;
+            (l, lr)
         })
         .collect();
     let run = || -> Vec<Finding> {
@@ -281,7 +298,7 @@ pub fn scan_with_progress(
     let parse_t = t1.elapsed();
     let t2 = Instant::now();
     let props = project::load_properties(&prop_files);
-    let mut findings = analyse(&units, &props, rules, &tick);
+    let mut findings = analyse_with(&units, &props, rules, opts.entry, &tick);
     findings.retain(|f| f.severity >= opts.min_severity);
     let report = Report {
         tool_version: env!("CARGO_PKG_VERSION").to_string(),

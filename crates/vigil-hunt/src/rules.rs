@@ -29,6 +29,10 @@ pub struct CallSpec {
     /// Attribute paths whose value (and whose members) are sources: `flask.request.args`.
     #[serde(default)]
     pub attrs: Vec<String>,
+    /// Sources: attributes read from a value of one of `types` (`request.GET` where
+    /// `request` is an `HttpRequest`).
+    #[serde(default)]
+    pub fields: Vec<String>,
     /// Positional arguments that matter (sinks); all when absent.
     #[serde(default)]
     pub args: Option<Vec<usize>>,
@@ -53,6 +57,14 @@ pub struct CallSpec {
     /// (a web view's response), e.g. `route`, `get`, `post`.
     #[serde(default)]
     pub returns_of: Vec<String>,
+    /// With `returns_of`: only functions declared to return one of these types (a Spring
+    /// `@ResponseBody` method returning `String` is the page; one returning an object is JSON).
+    #[serde(default)]
+    pub return_types: Vec<String>,
+    /// With `returns_of`: only functions that carry one of these annotations themselves
+    /// (a handler method of a `@RestController`, not a helper it calls).
+    #[serde(default)]
+    pub handler_annotations: Vec<String>,
     /// Sanitizers: any function or method whose name matches (`(?i)escape.*html`).
     #[serde(default)]
     pub name_regex: Option<String>,
@@ -170,6 +182,67 @@ pub struct ReturnType {
     pub ty: String,
 }
 
+/// Parameters that a framework fills from the request (Spring `@RequestParam`, a FastAPI
+/// route function's parameters, a Django view's `request`). A parameter matches when every
+/// condition given holds; conditions left empty do not restrict.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParamSource {
+    /// The label of the taint (`Spring request parameter`); the parameter's name is added.
+    #[serde(default)]
+    pub label: Option<String>,
+    /// The function carries one of these annotations or decorators (last name:
+    /// `GetMapping`, `route` for `@app.route(..)`).
+    #[serde(default)]
+    pub function_annotations: Vec<String>,
+    /// The enclosing class carries one of these annotations (`RestController`).
+    #[serde(default)]
+    pub class_annotations: Vec<String>,
+    /// The enclosing class extends one of these (simple names: `View`, `RequestHandler`).
+    #[serde(default)]
+    pub class_supers: Vec<String>,
+    /// The function is one of these (`get`, `post` of a class-based view).
+    #[serde(default)]
+    pub function_names: Vec<String>,
+    /// The parameter carries one of these annotations (`RequestParam`, `QueryParam`).
+    #[serde(default)]
+    pub annotations: Vec<String>,
+    /// The parameter is named one of these (`request`).
+    #[serde(default)]
+    pub names: Vec<String>,
+    /// The parameter is declared with one of these types (simple names).
+    #[serde(default)]
+    pub types: Vec<String>,
+    /// Only the first parameter (after a declared receiver).
+    #[serde(default)]
+    pub first: bool,
+    /// Only parameters without annotations (Spring's un-annotated handler parameters,
+    /// a JAX-RS resource method's entity parameter).
+    #[serde(default)]
+    pub unannotated: bool,
+    /// With `unannotated`: annotations that do not change where the value comes from
+    /// (`@Valid`, `@NotNull`).
+    #[serde(default)]
+    pub ignore_annotations: Vec<String>,
+    /// Parameters of these types are filled by the framework, not from the request.
+    #[serde(default)]
+    pub except_types: Vec<String>,
+    /// Parameters whose default is a call of one of these (`Depends(..)`) are not request data.
+    #[serde(default)]
+    pub except_defaults: Vec<String>,
+    /// Parameters with a default value do not match.
+    #[serde(default)]
+    pub no_default: bool,
+    /// Instead of tainting the parameter, give it this type: a request object whose
+    /// attributes and methods are sources of their own (`HttpRequest`).
+    #[serde(default)]
+    pub bind: Option<String>,
+    /// With `bind`: these attributes of the receiver get the type instead (`self.request`
+    /// of a Django class-based view); `self` itself when the list holds `self`.
+    #[serde(default)]
+    pub receiver_fields: Vec<String>,
+}
+
 /// A language's shared library file (`_*.toml`).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -188,6 +261,13 @@ pub struct Library {
     /// when their last argument is true.
     #[serde(default)]
     pub unsafe_parsers: Vec<CallSpec>,
+    /// Parameters that web frameworks fill from the request.
+    #[serde(default)]
+    pub params: Vec<ParamSource>,
+    /// Types whose values carry no characters chosen by an attacker (numbers, booleans):
+    /// a request parameter declared with one of them is not tainted.
+    #[serde(default)]
+    pub scalar_types: Vec<String>,
 }
 
 /// All rules and libraries for all languages.
@@ -316,6 +396,8 @@ impl RuleSet {
                         entry.returns.extend(lib.returns);
                         entry.mutators.extend(lib.mutators);
                         entry.unsafe_parsers.extend(lib.unsafe_parsers);
+                        entry.params.extend(lib.params);
+                        entry.scalar_types.extend(lib.scalar_types);
                     }
                     Err(e) => errors.push(invalid(&path, e.to_string())),
                 }

@@ -7,42 +7,8 @@
 
 mod common;
 
-use common::{builtin_rules, rel, repo_root, scan_paths};
-use std::fmt::Write as _;
+use common::{builtin_rules, render, repo_root, scan_paths};
 use std::path::PathBuf;
-use vigil_core::Report;
-
-fn render(report: &Report) -> String {
-    let mut out = String::new();
-    for f in &report.findings {
-        let _ = writeln!(
-            out,
-            "{} {}:{}:{} {}",
-            f.rule_id,
-            rel(&f.location.path),
-            f.location.start_line,
-            f.location.start_column,
-            f.message
-        );
-        for step in &f.path {
-            let _ = writeln!(
-                out,
-                "  {}:{} {}",
-                rel(&step.location.path),
-                step.location.start_line,
-                step.message
-            );
-        }
-    }
-    let _ = write!(
-        out,
-        "findings: {}, files: {}, skipped: {}",
-        report.findings.len(),
-        report.files_scanned,
-        report.skipped.len()
-    );
-    out
-}
 
 fn snapshot_of(relative: &str) -> String {
     let path: PathBuf = repo_root().join(relative);

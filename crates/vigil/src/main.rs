@@ -85,6 +85,10 @@ struct HuntArgs {
     /// Skip folders with these names (repeatable).
     #[arg(long)]
     exclude: Vec<String>,
+    /// Where attacker data enters: `requests` (web request data; for applications) or
+    /// `public` (also every parameter of the public API; for libraries).
+    #[arg(long, value_enum, default_value = "requests")]
+    entry: Entry,
     /// Print throughput (files/s, lines/s, MB/s) and phase timings to standard error.
     #[arg(long)]
     stats: bool,
@@ -103,6 +107,21 @@ struct HuntArgs {
     suppress_at: u8,
     #[command(flatten)]
     models: models::ModelArgs,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Entry {
+    Requests,
+    Public,
+}
+
+impl From<Entry> for vigil_hunt::EntryPoints {
+    fn from(e: Entry) -> Self {
+        match e {
+            Entry::Requests => vigil_hunt::EntryPoints::Requests,
+            Entry::Public => vigil_hunt::EntryPoints::Public,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -214,6 +233,7 @@ fn hunt(args: HuntArgs) -> Result<ExitCode> {
     let opts = vigil_hunt::ScanOptions {
         min_severity: args.min_severity,
         exclude: args.exclude.clone(),
+        entry: args.entry.into(),
     };
     let started = Instant::now();
     let (mut report, stats) = run_scan(&args.paths, &rules, &opts)?;

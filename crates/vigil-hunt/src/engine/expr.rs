@@ -169,7 +169,18 @@ impl<'p> Engine<'p> {
             if let Some(c) = fr.class {
                 for class in [Some(c.class), c.outer].into_iter().flatten() {
                     if let Some(f) = class.fields.iter().find(|f| f.name == n) {
-                        return self.field_decl(fr, st, f);
+                        let mut v = self.field_decl(fr, st, f);
+                        // A field of an object that came from the request (a Spring
+                        // `@RequestBody` form) is request data too.
+                        if !f.is_static
+                            && std::ptr::eq(class, c.class)
+                            && let Some(t) = st
+                                .get(self.sem.receiver_name())
+                                .and_then(|this| this.taint.clone())
+                        {
+                            v.taint = union(v.taint, Some(&t));
+                        }
+                        return v;
                     }
                 }
             }
@@ -307,6 +318,15 @@ impl<'p> Engine<'p> {
             }
             return v;
         }
+        if let Some(label) = o.ty.as_deref().and_then(|t| self.field_source(t, name)) {
+            let text = whole.dotted().unwrap_or_else(|| name.to_string());
+            return Val::tainted(Some(Taint::new(
+                self.rules.all,
+                fr.file,
+                Span::default(),
+                format!("{label} `{text}`"),
+            )));
+        }
         if self.sem.is_length_attribute(name) {
             return Val::typed("int");
         }
@@ -324,6 +344,20 @@ impl<'p> Engine<'p> {
             v.ty = o.ty.clone();
         }
         v
+    }
+
+    /// The label of the library source that attribute `name` of a `ty` value is
+    /// (`request.GET` of an `HttpRequest`).
+    pub(super) fn field_source(&self, ty: &str, name: &str) -> Option<String> {
+        self.rules.lib.sources.iter().find_map(|spec| {
+            (spec.fields.iter().any(|f| f == name) && spec.types.iter().any(|t| t == ty)).then(
+                || {
+                    spec.label
+                        .clone()
+                        .unwrap_or_else(|| "untrusted input".into())
+                },
+            )
+        })
     }
 
     /// A reference to a class member or module attribute: `Utils.DIR`, `request.args`.

@@ -20,7 +20,7 @@ mod stmt;
 mod value;
 
 use crate::project::{ClassRef, Index};
-use crate::rules::{Library, Rule, RuleKind};
+use crate::rules::{Library, ParamSource, Rule, RuleKind};
 use semantics::LanguageSemantics;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -39,6 +39,16 @@ const MAX_FILE_WORK: usize = 8_000_000;
 /// Call-result cache entries kept per file before the cache is cleared.
 const MAX_CACHE: usize = 20_000;
 
+/// Where attacker data enters, besides the library's sources.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum EntryPoints {
+    /// Applications: request data, as the rule library describes it.
+    #[default]
+    Requests,
+    /// Libraries: the parameters of public functions and methods are attacker data too.
+    Public,
+}
+
 /// The rules of one language, with taint bits assigned.
 pub struct LangRules<'r> {
     pub lang: Lang,
@@ -46,6 +56,8 @@ pub struct LangRules<'r> {
     pub patterns: Vec<&'r Rule>,
     pub lib: &'r Library,
     pub all: Mask,
+    /// Whether public API parameters count as attacker data.
+    pub entry: EntryPoints,
 }
 
 impl<'r> LangRules<'r> {
@@ -68,6 +80,7 @@ impl<'r> LangRules<'r> {
             patterns,
             lib,
             all,
+            entry: EntryPoints::Requests,
         }
     }
 }
@@ -195,17 +208,15 @@ impl<'p> Engine<'p> {
         class: Option<ClassRef<'p>>,
         func: Option<&'p Function>,
     ) -> Frame<'p> {
+        // The class's annotations count too: a Spring `@RestController`'s methods answer
+        // requests like a method annotated `@ResponseBody`.
         let view_decorators = func
             .map(|f| {
-                f.decorators
-                    .iter()
-                    .filter_map(|d| match d {
-                        Expr::Call(c) => Some(c.name.clone()),
-                        Expr::Name(n) => Some(n.clone()),
-                        Expr::Field { name, .. } => Some(name.clone()),
-                        _ => None,
-                    })
-                    .collect()
+                let mut names = decorator_names(f);
+                if let Some(c) = class {
+                    names.extend(c.class.annotations.iter().cloned());
+                }
+                names
             })
             .unwrap_or_default();
         Frame {
@@ -223,17 +234,52 @@ impl<'p> Engine<'p> {
         let mut st = env.clone();
         st.dead = false;
         let mut fr = self.frame(file, class, Some(f));
-        for p in &f.params {
+        let decorators = decorator_names(f);
+        let entry = self.public_entry_name(file, class, f);
+        let receiver_declared = class.is_some()
+            && self.sem.methods_declare_receiver()
+            && f.params
+                .first()
+                .is_some_and(|p| self.sem.is_receiver_param(p));
+        for (i, p) in f.params.iter().enumerate() {
             let mut v = match &p.ty {
                 Some(t) => Val::typed(&simple_type(t)),
                 None => Val::default(),
             };
-            if let Some(label) = self.sem.request_param_label(p, &fr.view_decorators) {
+            if receiver_declared && i == 0 {
+                // `self` of a handler class may itself be the request (Tornado).
+                if let Some(ty) = self.receiver_binding(class, f, &decorators, "self") {
+                    v.ty = Some(ty);
+                }
+                st.set(&p.name, v);
+                continue;
+            }
+            let position = i - usize::from(receiver_declared);
+            let scalar = p.ty.as_deref().is_some_and(|t| self.is_scalar_type(t));
+            match self.param_source(class, f, &decorators, p, position) {
+                Some(spec) if spec.bind.is_some() => {
+                    v.ty = spec.bind.as_deref().map(Rc::from);
+                }
+                Some(spec) if !scalar => {
+                    let label = spec.label.as_deref().unwrap_or("request parameter");
+                    v.taint = Some(Taint::new(
+                        self.rules.all,
+                        file,
+                        f.span,
+                        format!("{label} `{}`", p.name),
+                    ));
+                }
+                _ => {}
+            }
+            if v.taint.is_none()
+                && !scalar
+                && let Some(name) = &entry
+            {
                 v.taint = Some(Taint::new(
                     self.rules.all,
                     file,
                     f.span,
-                    format!("{label} `{}`", p.name),
+                    format!("parameter `{}` of public entry point `{name}`", p.name),
                 ));
             }
             st.set(&p.name, v);
@@ -244,10 +290,169 @@ impl<'p> Engine<'p> {
         {
             st.set(self.sem.receiver_name(), Val::typed(&c.class.name));
         }
+        // Attributes of the receiver that the framework sets to the request (`self.request`).
+        if class.is_some() {
+            for spec in &self.rules.lib.params {
+                let Some(ty) = &spec.bind else { continue };
+                if !self.function_matches(spec, class, f, &decorators) {
+                    continue;
+                }
+                for field in spec.receiver_fields.iter().filter(|n| *n != "self") {
+                    st.set(
+                        &format!("{}.{field}", self.sem.receiver_name()),
+                        Val::typed(ty),
+                    );
+                }
+            }
+        }
         self.stack.push(f as *const Function);
         self.block(&mut fr, &mut st, &f.body);
         self.stack.pop();
     }
+
+    /// The first of the library's framework parameter sources that `p` (at `position`
+    /// among the parameters after any declared receiver) matches.
+    fn param_source(
+        &self,
+        class: Option<ClassRef<'p>>,
+        f: &Function,
+        decorators: &[String],
+        p: &Param,
+        position: usize,
+    ) -> Option<&'p ParamSource> {
+        let lib: &'p Library = self.rules.lib;
+        let ty = p.ty.as_deref().map(simple_type);
+        lib.params.iter().find(|spec| {
+            spec.receiver_fields.is_empty()
+                && self.function_matches(spec, class, f, decorators)
+                && (spec.annotations.is_empty()
+                    || p.annotations.iter().any(|a| spec.annotations.contains(a)))
+                && (spec.names.is_empty() || spec.names.contains(&p.name))
+                && (spec.types.is_empty() || ty.as_ref().is_some_and(|t| spec.types.contains(t)))
+                && (!spec.first || position == 0)
+                && (!spec.unannotated
+                    || p
+                        .annotations
+                        .iter()
+                        .all(|a| spec.ignore_annotations.contains(a)))
+                && !ty.as_ref().is_some_and(|t| spec.except_types.contains(t))
+                && !(spec.no_default && p.default.is_some())
+                && !matches!(&p.default, Some(Expr::Call(c)) if spec.except_defaults.contains(&c.name))
+        })
+    }
+
+    /// The function-level conditions of a parameter source: annotations, class, name.
+    fn function_matches(
+        &self,
+        spec: &ParamSource,
+        class: Option<ClassRef<'p>>,
+        f: &Function,
+        decorators: &[String],
+    ) -> bool {
+        let class_annotations = class.map(|c| c.class.annotations.as_slice()).unwrap_or(&[]);
+        let supers = class.map(|c| c.class.supers.as_slice()).unwrap_or(&[]);
+        (spec.function_annotations.is_empty()
+            || decorators
+                .iter()
+                .any(|d| spec.function_annotations.contains(d)))
+            && (spec.class_annotations.is_empty()
+                || class_annotations
+                    .iter()
+                    .any(|a| spec.class_annotations.contains(a)))
+            && (spec.class_supers.is_empty()
+                || supers.iter().any(|s| spec.class_supers.contains(s)))
+            && (spec.function_names.is_empty() || spec.function_names.contains(&f.name))
+    }
+
+    /// The type the framework gives the receiver attribute `field` (`self` for the receiver).
+    fn receiver_binding(
+        &self,
+        class: Option<ClassRef<'p>>,
+        f: &Function,
+        decorators: &[String],
+        field: &str,
+    ) -> Option<Rc<str>> {
+        self.rules.lib.params.iter().find_map(|spec| {
+            (spec.receiver_fields.iter().any(|n| n == field)
+                && self.function_matches(spec, class, f, decorators))
+            .then(|| spec.bind.as_deref().map(Rc::from))
+            .flatten()
+        })
+    }
+
+    /// A declared type whose values carry no attacker text: `int`, `Optional[int]`, `int | None`.
+    fn is_scalar_type(&self, ty: &str) -> bool {
+        let ty = ty.trim();
+        let inner = ty
+            .strip_prefix("Optional[")
+            .and_then(|r| r.strip_suffix(']'))
+            .unwrap_or(ty);
+        let scalars = &self.rules.lib.scalar_types;
+        let mut parts = inner.split('|').map(str::trim).filter(|t| *t != "None");
+        let mut any = false;
+        parts.all(|t| {
+            any = true;
+            scalars.iter().any(|s| *s == simple_type(t))
+        }) && any
+    }
+
+    /// With public entry points on: the name of `f` as an entry point when it is one
+    /// (`Class.method`, `module.function`).
+    fn public_entry_name(
+        &self,
+        file: usize,
+        class: Option<ClassRef<'p>>,
+        f: &'p Function,
+    ) -> Option<String> {
+        if self.rules.entry != EntryPoints::Public || !f.is_public {
+            return None;
+        }
+        let module = &self.idx.units[file].module;
+        match class {
+            Some(c) => {
+                // Top-level public classes, and classes nested in them.
+                let top_level = module.classes.iter().any(|k| std::ptr::eq(k, c.class))
+                    || c.outer.is_some_and(|o| o.is_public);
+                (c.class.is_public && top_level).then(|| {
+                    if f.name == self.sem.constructor_name() {
+                        format!("{}.{}", c.class.name, c.class.name)
+                    } else {
+                        format!("{}.{}", c.class.name, f.name)
+                    }
+                })
+            }
+            // Module functions only: a nested function is not callable from outside.
+            None => {
+                let unit = &self.idx.units[file];
+                let owner = unit.module.package.clone().or_else(|| {
+                    unit.path
+                        .file_stem()
+                        .map(|s| s.to_string_lossy().into_owned())
+                });
+                module
+                    .functions
+                    .iter()
+                    .any(|g| std::ptr::eq(g, f))
+                    .then(|| match owner {
+                        Some(m) => format!("{m}.{}", f.name),
+                        None => f.name.clone(),
+                    })
+            }
+        }
+    }
+}
+
+/// The last names of a function's decorators or annotations: `@app.route("/x")` → `route`.
+pub(super) fn decorator_names(f: &Function) -> Vec<String> {
+    f.decorators
+        .iter()
+        .filter_map(|d| match d {
+            Expr::Call(c) => Some(c.name.clone()),
+            Expr::Name(n) => Some(n.clone()),
+            Expr::Field { name, .. } => Some(name.clone()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The simple name of a type: `pkg.Map<K, V>` → `Map`.
@@ -317,5 +522,36 @@ mod testing {
             .collect();
         out.sort_unstable();
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::lines;
+
+    #[test]
+    fn route_parameters_declared_as_numbers_carry_no_text() {
+        let src = r#"from typing import Optional
+import os
+from fastapi import Depends, FastAPI
+app = FastAPI()
+@app.get("/a")
+def a(n: Optional[int] = None, m: int | None = None, s: Optional[str] = None, d=Depends(db)):
+    os.system("x" + str(n))
+    os.system("x" + str(m))
+    os.system("x" + d)
+    os.system("x" + s)
+"#;
+        assert_eq!(lines("f.py", src, "python/command-injection"), [10]);
+    }
+
+    #[test]
+    fn a_parameter_named_request_is_the_request_object_not_data() {
+        let src = r#"import os
+def view(request):
+    os.system(request.method)
+    os.system(request.GET["c"])
+"#;
+        assert_eq!(lines("v.py", src, "python/command-injection"), [4]);
     }
 }

@@ -269,6 +269,10 @@ impl<'p> Engine<'p> {
     }
 
     pub(super) fn check_view_return(&mut self, fr: &Frame<'p>, v: &Val<'p>, span: Span) {
+        // A view that returns a dict answers with JSON (Flask, FastAPI), not a page.
+        if v.ty.as_deref() == Some("dict") {
+            return;
+        }
         let rules = self.rules;
         for (bit, rule) in &rules.taint {
             for spec in &rule.sinks {
@@ -276,6 +280,17 @@ impl<'p> Engine<'p> {
                     .returns_of
                     .iter()
                     .any(|d| fr.view_decorators.contains(d))
+                    && (spec.return_types.is_empty()
+                        || fr
+                            .func
+                            .and_then(|f| f.ret_ty.as_deref())
+                            .is_some_and(|t| spec.return_types.contains(&simple_type(t))))
+                    && (spec.handler_annotations.is_empty()
+                        || fr.func.is_some_and(|f| {
+                            decorator_names(f)
+                                .iter()
+                                .any(|d| spec.handler_annotations.contains(d))
+                        }))
                     && let Some(t) = v.all_taint().filter(|t| t.mask & bit != 0)
                 {
                     self.report(rule, fr.file, span, Some(&t), "response");

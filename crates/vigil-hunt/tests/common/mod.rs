@@ -3,6 +3,7 @@
 
 #![allow(dead_code)] // each test binary uses a different part of this module
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use vigil_core::{Report, Severity};
 use vigil_hunt::rules::{Rule, RuleSet};
@@ -102,4 +103,38 @@ pub fn describe(report: &Report) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// A report as snapshot text: each finding as `rule file:line:col message`, then its path
+/// steps as `file:line message`, with paths relative to the repository root.
+pub fn render(report: &Report) -> String {
+    let mut out = String::new();
+    for f in &report.findings {
+        let _ = writeln!(
+            out,
+            "{} {}:{}:{} {}",
+            f.rule_id,
+            rel(&f.location.path),
+            f.location.start_line,
+            f.location.start_column,
+            f.message
+        );
+        for step in &f.path {
+            let _ = writeln!(
+                out,
+                "  {}:{} {}",
+                rel(&step.location.path),
+                step.location.start_line,
+                step.message
+            );
+        }
+    }
+    let _ = write!(
+        out,
+        "findings: {}, files: {}, skipped: {}",
+        report.findings.len(),
+        report.files_scanned,
+        report.skipped.len()
+    );
+    out
 }

@@ -6,19 +6,6 @@ use vigil_code::{Lit, Param};
 
 pub struct Java;
 
-/// Annotations of Spring and JAX-RS that bind a parameter to part of the request.
-const REQUEST_ANNOTATIONS: &[&str] = &[
-    "RequestParam",
-    "PathVariable",
-    "RequestBody",
-    "RequestHeader",
-    "CookieValue",
-    "QueryParam",
-    "PathParam",
-    "FormParam",
-    "HeaderParam",
-];
-
 impl LanguageSemantics for Java {
     fn const_text(&self, l: &Lit) -> String {
         match l {
@@ -109,12 +96,5 @@ impl LanguageSemantics for Java {
     // `Queue.remove()` and `Deque.pop()` take the head.
     fn pop_index(&self, len: usize) -> Option<usize> {
         (len > 0).then_some(0)
-    }
-
-    fn request_param_label(&self, p: &Param, _decorators: &[String]) -> Option<&'static str> {
-        p.annotations
-            .iter()
-            .any(|a| REQUEST_ANNOTATIONS.contains(&a.as_str()))
-            .then_some("request-bound parameter")
     }
 }

@@ -78,12 +78,6 @@ pub trait LanguageSemantics: Sync {
 
     /// The index `pop()` or `remove()` without an argument takes from a list of `len` items.
     fn pop_index(&self, len: usize) -> Option<usize>;
-
-    // ------------------------------------------------------------ frameworks
-
-    /// A parameter a web framework fills from the request, given the function's decorators:
-    /// the label of its taint.
-    fn request_param_label(&self, p: &Param, decorators: &[String]) -> Option<&'static str>;
 }
 
 /// The semantics of `lang`.
@@ -183,28 +177,5 @@ mod tests {
         for sem in all() {
             assert_eq!(sem.pop_index(0), None);
         }
-    }
-
-    #[test]
-    fn request_parameters_come_from_annotations_or_route_decorators() {
-        let (java, python) = (of(Lang::Java), of(Lang::Python));
-        let annotated = param("id", &["RequestParam"], false);
-        let plain = param("id", &[], false);
-        let route = ["route".to_string()];
-        assert!(java.request_param_label(&annotated, &[]).is_some());
-        assert!(java.request_param_label(&plain, &route).is_none());
-        assert!(python.request_param_label(&plain, &route).is_some());
-        assert!(python.request_param_label(&plain, &[]).is_none());
-        // `self` and parameters with defaults are not filled from the route.
-        assert!(
-            python
-                .request_param_label(&param("self", &[], false), &route)
-                .is_none()
-        );
-        assert!(
-            python
-                .request_param_label(&param("page", &[], true), &route)
-                .is_none()
-        );
     }
 }

@@ -6,27 +6,10 @@ use vigil_code::{Lit, Param};
 
 pub struct Python;
 
-/// Decorators (by last name) that make a function a web route: Flask, FastAPI.
-const ROUTE_DECORATORS: &[&str] = &[
-    "route",
-    "get",
-    "post",
-    "put",
-    "patch",
-    "delete",
-    "api_route",
-];
-
 impl LanguageSemantics for Python {
     fn const_text(&self, l: &Lit) -> String {
-        match l {
-            Lit::Str(s) => s.clone(),
-            Lit::Int(i) => i.to_string(),
-            Lit::Float(f) => f.to_string(),
-            Lit::Bool(true) => "True".into(),
-            Lit::Bool(false) => "False".into(),
-            Lit::Null => "None".into(),
-        }
+        // Element keys are spelled the Python way already.
+        crate::engine::collections::key_text(l)
     }
 
     // `//` rounds toward negative infinity.
@@ -111,12 +94,5 @@ impl LanguageSemantics for Python {
 
     fn pop_index(&self, len: usize) -> Option<usize> {
         len.checked_sub(1)
-    }
-
-    fn request_param_label(&self, p: &Param, decorators: &[String]) -> Option<&'static str> {
-        let is_route = decorators
-            .iter()
-            .any(|d| ROUTE_DECORATORS.contains(&d.as_str()));
-        (is_route && p.name != "self" && p.default.is_none()).then_some("route parameter")
     }
 }

@@ -1,0 +1,163 @@
+//! Web frameworks whose request data the rule library declares (Spring, JAX-RS, Django,
+//! FastAPI, aiohttp, Tornado, Bottle), and library mode (`--entry public`).
+//!
+//! Each fixture folder is a small app written the way the framework's documentation writes
+//! one. A line marked `ruleid: RULE` must be reported by that rule; no other line may be
+//! (lines marked `ok:` are the safe variants). The findings are also kept as insta snapshots.
+
+mod common;
+
+use common::{builtin_rules, keep_all, rel, render, repo_root};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use vigil_core::Report;
+use vigil_hunt::{EntryPoints, ScanOptions, scan};
+
+fn fixture_dir(parts: &[&str]) -> PathBuf {
+    let mut dir = repo_root().join("crates/vigil-hunt/tests/fixtures");
+    for p in parts {
+        dir = dir.join(p);
+    }
+    assert!(dir.is_dir(), "{} is missing", dir.display());
+    dir
+}
+
+/// (file, line, rule) of every `ruleid:` marker under `dir`.
+fn expected(dir: &Path) -> BTreeSet<(String, u32, String)> {
+    let mut out = BTreeSet::new();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    for path in files {
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+        for (i, line) in text.lines().enumerate() {
+            if let Some((_, rule)) = line.split_once("ruleid: ") {
+                let rule = rule.split_whitespace().next().unwrap_or_default();
+                // Rule ids name their language (`java/xss`); the legend line does not.
+                if rule.contains('/') {
+                    out.insert((rel(&path), i as u32 + 1, rule.to_string()));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn found(report: &Report) -> BTreeSet<(String, u32, String)> {
+    report
+        .findings
+        .iter()
+        .map(|f| {
+            (
+                rel(&f.location.path),
+                f.location.start_line,
+                f.rule_id.clone(),
+            )
+        })
+        .collect()
+}
+
+fn scan_with(dir: &Path, opts: &ScanOptions) -> Report {
+    scan(&[dir.to_path_buf()], &builtin_rules(), opts).0
+}
+
+/// The findings on a framework's fixture app are exactly its `ruleid:` lines.
+fn check_framework(name: &str) -> String {
+    let dir = fixture_dir(&["frameworks", name]);
+    let report = scan_with(&dir, &keep_all());
+    let want = expected(&dir);
+    assert!(!want.is_empty(), "{name}: no `ruleid:` markers");
+    let got = found(&report);
+    let missed: Vec<_> = want.difference(&got).collect();
+    let extra: Vec<_> = got.difference(&want).collect();
+    assert!(
+        missed.is_empty() && extra.is_empty(),
+        "{name}: missed {missed:#?}\nunexpected {extra:#?}"
+    );
+    render(&report)
+}
+
+#[test]
+fn spring_mvc() {
+    insta::assert_snapshot!("frameworks_spring", check_framework("spring"));
+}
+
+#[test]
+fn jax_rs_javax_and_jakarta() {
+    insta::assert_snapshot!("frameworks_jaxrs", check_framework("jaxrs"));
+}
+
+#[test]
+fn django_and_rest_framework() {
+    insta::assert_snapshot!("frameworks_django", check_framework("django"));
+}
+
+#[test]
+fn fastapi() {
+    insta::assert_snapshot!("frameworks_fastapi", check_framework("fastapi"));
+}
+
+#[test]
+fn aiohttp() {
+    insta::assert_snapshot!("frameworks_aiohttp", check_framework("aiohttp"));
+}
+
+#[test]
+fn tornado() {
+    insta::assert_snapshot!("frameworks_tornado", check_framework("tornado"));
+}
+
+#[test]
+fn bottle() {
+    insta::assert_snapshot!("frameworks_bottle", check_framework("bottle"));
+}
+
+fn library_options() -> ScanOptions {
+    ScanOptions {
+        entry: EntryPoints::Public,
+        ..keep_all()
+    }
+}
+
+#[test]
+fn library_mode_treats_public_parameters_as_attacker_data() {
+    for lang in ["java", "python"] {
+        let dir = fixture_dir(&["library", lang]);
+        let report = scan_with(&dir, &library_options());
+        assert_eq!(found(&report), expected(&dir), "{lang}");
+        insta::assert_snapshot!(format!("library_{lang}"), render(&report));
+    }
+}
+
+#[test]
+fn library_findings_name_their_entry_point() {
+    let report = scan_with(&fixture_dir(&["library", "java"]), &library_options());
+    assert!(
+        report.findings.iter().any(|f| f
+            .message
+            .contains("public entry point `UserRepository.exists`")),
+        "{}",
+        render(&report)
+    );
+    let report = scan_with(&fixture_dir(&["library", "python"]), &library_options());
+    assert!(
+        report
+            .findings
+            .iter()
+            .any(|f| f.message.contains("public entry point") && f.message.contains("compress`")),
+        "{}",
+        render(&report)
+    );
+}
+
+#[test]
+fn library_mode_is_off_by_default() {
+    for lang in ["java", "python"] {
+        let report = scan_with(&fixture_dir(&["library", lang]), &keep_all());
+        assert!(report.findings.is_empty(), "{lang}: {}", render(&report));
+    }
+}
