@@ -223,6 +223,11 @@ fn hunt_triage(worker: &Path, config: &Path, path: &Path) -> (serde_json::Value,
         .arg(path)
         .output()
         .unwrap();
+    report_of(&out)
+}
+
+/// A JSON report on standard output, with standard output and error.
+fn report_of(out: &std::process::Output) -> (serde_json::Value, String, String) {
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     let report =
@@ -445,11 +450,8 @@ fn hunt_with_model(
         .arg(path)
         .output()
         .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let (report, stdout, stderr) = report_of(&out);
     assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
-    let report: serde_json::Value =
-        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}\n{stdout}\n{stderr}"));
     (report["findings"].as_array().unwrap().clone(), stderr)
 }
 
