@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
 """Copy Vigil's default Sigma rule set out of a SigmaHQ checkout.
 
-Criteria (documented in rules/sigma/README.md): the Windows rules of SigmaHQ's core folder
-(`rules/windows`) and of its threat-hunting folder (`rules-threat-hunting/windows`),
+Criteria (documented in rules/sigma/README.md): the Windows and Linux rules of SigmaHQ's
+core folder (`rules/windows`, `rules/linux`) and of its threat-hunting folder,
 status `stable` or `test` (no experimental, deprecated or unsupported rules), every level.
 Which levels are shown is `vigil guard --min-level`'s job, not the rule set's: on real
 attacks a low or hunting rule is sometimes the only one that fires.
 
 Paths below each folder are kept: `rules/windows/X` -> `OUT/windows/X`,
-`rules-threat-hunting/windows/X` -> `OUT/threat-hunting/windows/X`.
+`rules-threat-hunting/windows/X` -> `OUT/threat-hunting/windows/X`, and the same for linux.
 
 Usage: scripts/curate-sigma.py [SIGMA_CHECKOUT] [OUT_DIR]
 (defaults: ../shared/data/sigma and rules/sigma)
@@ -26,6 +26,8 @@ keep_status = {"stable", "test"}
 sets = [
     (os.path.join("rules", "windows"), "windows"),
     (os.path.join("rules-threat-hunting", "windows"), os.path.join("threat-hunting", "windows")),
+    (os.path.join("rules", "linux"), "linux"),
+    (os.path.join("rules-threat-hunting", "linux"), os.path.join("threat-hunting", "linux")),
 ]
 
 levels = collections.Counter()

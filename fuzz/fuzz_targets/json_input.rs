@@ -3,7 +3,7 @@
 //! * `% 3 == 0`: JSON lines through `vigil_guard::read_jsonl_from` (an in-memory reader;
 //!   a line that opens with `{` takes `Event::from_json_slice`, which flattens records of
 //!   the `evtx` crate's shape while parsing them);
-//! * `% 3 == 1`: a JSON document through `vigil_guard::readers::parse_json_document`;
+//! * `% 3 == 1`: a JSON document through `vigil_guard::input::parse_json_document`;
 //! * `% 3 == 2`: differential: `Event::from_json_slice` of the bytes must give exactly
 //!   what `Event::from_json` of `serde_json::from_slice` gives (fields with their key
 //!   order, time, product), or fail exactly when the parse fails.
@@ -53,7 +53,7 @@ fuzz_target!(|data: &[u8]| {
         let name = Path::new("fuzz.json");
         let items: Box<dyn Iterator<Item = _>> = match first % 3 {
             0 => Box::new(vigil_guard::read_jsonl_from(rest, name)),
-            1 => Box::new(vigil_guard::readers::parse_json_document(rest, name).into_iter()),
+            1 => Box::new(vigil_guard::input::parse_json_document(rest, name).into_iter()),
             _ => return differential(rest),
         };
         for item in items {

@@ -56,7 +56,7 @@ use rsigma_eval::{CompiledDetection, CompiledDetectionItem, CompiledMatcher, Com
 use rsigma_parser::{ConditionExpr, Quantifier};
 use serde_json::Value;
 
-use crate::event::{FieldRef, Fields};
+use crate::fields::{FieldRef, Fields};
 
 /// Nesting depth past which a rule's condition, detection, matcher or regex is not
 /// analysed (and the part gets no gate); rsigma's own walks go deeper.

@@ -16,7 +16,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use vigil_guard::readers::parse_json_document;
+use vigil_guard::input::parse_json_document;
 use vigil_guard::{Event, RuleSet, load_rules_from_strs, match_event, read_evtx, read_jsonl_from};
 
 /// Far above what any of these inputs takes (milliseconds in a debug build): a hang

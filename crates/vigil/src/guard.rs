@@ -3,16 +3,16 @@
 
 use anyhow::{Context, Result};
 use clap::ValueEnum;
-use std::collections::BTreeMap;
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::RecvTimeoutError;
 use std::time::{Duration, Instant};
 use vigil_core::{Alert, Severity};
-use vigil_guard::RuleCache;
-use vigil_guard::RuleSet;
+use vigil_guard::input::ReadCounts;
+use vigil_guard::view::{AlertWriter, Filter, Format, Summary, clean};
+use vigil_guard::{RuleCache, RuleSet};
 
 /// The default rules, embedded at build time (see rules/sigma/README.md).
 static DEFAULT_SIGMA: include_dir::Dir<'static> =
@@ -23,6 +23,16 @@ pub enum GuardFormat {
     Table,
     Csv,
     Jsonl,
+}
+
+impl From<GuardFormat> for Format {
+    fn from(f: GuardFormat) -> Format {
+        match f {
+            GuardFormat::Table => Format::Table,
+            GuardFormat::Csv => Format::Csv,
+            GuardFormat::Jsonl => Format::Jsonl,
+        }
+    }
 }
 
 #[derive(clap::Args)]
@@ -128,8 +138,15 @@ pub fn run(args: GuardArgs) -> Result<ExitCode> {
         }
     }
 
-    let filter = Filter::new(&args);
-    let streaming = args.inputs.iter().any(|p| p.as_os_str() == "-") || args.follow;
+    let format: Format = args.format.into();
+    let filter = Filter::new(
+        args.min_level.unwrap_or(format.default_min_level()),
+        args.from.as_deref(),
+        args.to.as_deref(),
+        &args.include_rule,
+        &args.exclude_rule,
+    );
+    let streaming = args.inputs.iter().any(|p| vigil_guard::input::is_stdin(p)) || args.follow;
     // Made before the scan, so that a config mistake shows at once.
     let router = if args.triage {
         Some(args.models.router()?)
@@ -163,11 +180,11 @@ pub fn run(args: GuardArgs) -> Result<ExitCode> {
         )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
-    let mut view = View::new(args.format, color);
+    let view = AlertWriter::new(format, color);
 
     let started = Instant::now();
-    let mut totals = Totals::default();
-    let mut io = IoCounts::default();
+    let mut summary = Summary::default();
+    let mut read = ReadCounts::default();
     let mut correlator = rules.correlations().correlator();
     if streaming {
         // Alerts are written as events arrive; nothing is buffered for sorting. With
@@ -226,18 +243,22 @@ pub fn run(args: GuardArgs) -> Result<ExitCode> {
                 })
             });
             let mut scanned = Ok(());
+            let mut stream = vigil_guard::pipeline::Stream {
+                rules: &rules,
+                correlator: &mut correlator,
+                filter: &filter,
+                read: &mut read,
+            };
             for input in &args.inputs {
-                scanned = stream(
+                scanned = stream.scan_input(
                     input,
-                    &rules,
-                    &mut correlator,
-                    &filter,
                     args.follow,
-                    &mut |alert| {
+                    &mut |e| eprintln!("vigil: skipped {e}"),
+                    &mut |alert| -> Result<()> {
                         respond(responder.as_ref(), &alert)?;
                         view.row(&mut out, &alert)?;
                         out.flush()?;
-                        totals.add(&alert);
+                        summary.add(&alert);
                         if triager.is_some() {
                             // The triage thread stops only on a write error, reported
                             // below.
@@ -245,7 +266,6 @@ pub fn run(args: GuardArgs) -> Result<ExitCode> {
                         }
                         Ok(())
                     },
-                    &mut io,
                 );
                 if scanned.is_err() {
                     break;
@@ -262,46 +282,30 @@ pub fn run(args: GuardArgs) -> Result<ExitCode> {
             scanned
         })?;
     } else {
-        let (files, missing) = collect_inputs(&args.inputs);
+        let (files, missing) = vigil_guard::input::collect_files(&args.inputs);
         for m in &missing {
-            eprintln!("vigil: {m}");
+            eprintln!("vigil: no such file or folder: {}", m.display());
         }
         if files.is_empty() {
             anyhow::bail!("no event logs found in the given inputs");
         }
-        io.bytes = files
-            .iter()
-            .filter_map(|f| std::fs::metadata(f).ok())
-            .map(|m| m.len())
-            .sum();
-        let outcome = vigil_guard::scan_files(&rules, &files);
-        io.events += outcome.events;
-        io.read_errors += outcome.errors.len() as u64;
-        for e in outcome.errors.iter().take(20) {
+        let batch = vigil_guard::pipeline::scan_batch(&rules, &mut correlator, &files, &filter);
+        read = batch.read;
+        for e in batch.errors.iter().take(20) {
             eprintln!("vigil: skipped {e}");
         }
-        if outcome.errors.len() > 20 {
+        if batch.errors.len() > 20 {
             eprintln!(
                 "vigil: ... and {} more read errors",
-                outcome.errors.len() - 20
+                batch.errors.len() - 20
             );
         }
-        let correlated = correlator.correlate(&outcome.alerts);
-        let mut alerts: Vec<Alert> = outcome
-            .alerts
-            .into_iter()
-            .filter(|a| !correlator.is_correlation_only(a))
-            .chain(correlated)
-            .filter(|a| filter.keeps(a))
-            .collect();
-        // A timeline: by event time, then file and record, stable.
-        // (The key is made once per alert, not once per comparison.)
-        alerts.sort_by_cached_key(|a| (time_key(a), a.source.clone(), a.record));
+        let alerts = batch.alerts;
         view.header(&mut out)?;
         for a in &alerts {
             respond(responder.as_ref(), a)?;
             view.row(&mut out, a)?;
-            totals.add(a);
+            summary.add(a);
         }
         if let Some(router) = &router {
             let incidents =
@@ -334,7 +338,7 @@ pub fn run(args: GuardArgs) -> Result<ExitCode> {
     }
     if !args.no_summary && args.format == GuardFormat::Table {
         let mut err = std::io::stderr().lock();
-        totals.write_summary(&mut err, &io, color)?;
+        summary.write(&mut err, &read, color)?;
     }
     if args.stats {
         let secs = elapsed.as_secs_f64().max(1e-9);
@@ -345,21 +349,21 @@ pub fn run(args: GuardArgs) -> Result<ExitCode> {
             rules.stats.from_cache,
             rules.stats.files,
             rules.compiled_on_use(),
-            io.events,
-            io.bytes as f64 / 1e6,
+            read.events,
+            read.bytes as f64 / 1e6,
             secs,
-            io.events as f64 / secs,
-            io.bytes as f64 / 1e6 / secs,
-            totals.alerts,
-            io.read_errors
+            read.events as f64 / secs,
+            read.bytes as f64 / 1e6 / secs,
+            summary.alerts,
+            read.read_errors
         );
         if let (Some(load), Some(end)) = (rules_cpu, process_cpu()) {
-            eprintln!("{}", cpu_stats(io.events, load, end));
+            eprintln!("{}", cpu_stats(read.events, load, end));
         }
     }
     // Likewise the compiled rules and their automata.
     std::mem::forget(rules);
-    Ok(if totals.alerts > 0 {
+    Ok(if summary.alerts > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
@@ -442,404 +446,12 @@ fn collect_embedded(dir: &include_dir::Dir<'static>, out: &mut Vec<(PathBuf, Str
     }
 }
 
-/// Files under the inputs (folders are walked for .evtx, .json, .jsonl, .ndjson, .log).
-fn collect_inputs(inputs: &[PathBuf]) -> (Vec<PathBuf>, Vec<String>) {
-    let mut files = Vec::new();
-    let mut missing = Vec::new();
-    for i in inputs {
-        if i.is_file() {
-            files.push(i.clone());
-        } else if i.is_dir() {
-            for e in walkdir::WalkDir::new(i)
-                .sort_by_file_name()
-                .into_iter()
-                .flatten()
-            {
-                let p = e.path();
-                let ext = p.extension().and_then(|x| x.to_str()).unwrap_or("");
-                if e.file_type().is_file()
-                    && matches!(
-                        ext.to_ascii_lowercase().as_str(),
-                        "evtx" | "json" | "jsonl" | "ndjson" | "log"
-                    )
-                {
-                    files.push(p.to_path_buf());
-                }
-            }
-        } else {
-            missing.push(format!("no such file or folder: {}", i.display()));
-        }
-    }
-    (files, missing)
-}
-
 fn respond(r: Option<&vigil_respond::Responder>, a: &Alert) -> Result<()> {
     if let Some(r) = r {
         r.respond(a)
             .context("cannot write the response audit log")?;
     }
     Ok(())
-}
-
-/// Read JSON lines from standard input or a file, matching and emitting as they arrive.
-fn stream(
-    input: &Path,
-    rules: &RuleSet,
-    correlator: &mut vigil_guard::Correlator,
-    filter: &Filter,
-    follow: bool,
-    emit: &mut dyn FnMut(Alert) -> Result<()>,
-    totals: &mut IoCounts,
-) -> Result<()> {
-    let name: std::sync::Arc<PathBuf> = std::sync::Arc::new(input.to_path_buf());
-    let mut handle = |line_no: u64, line: &str, totals: &mut IoCounts| -> Result<()> {
-        let line = line.trim();
-        if line.is_empty() {
-            return Ok(());
-        }
-        totals.bytes += line.len() as u64 + 1;
-        match serde_json::from_str::<serde_json::Value>(line) {
-            Ok(v) => {
-                totals.events += 1;
-                let event = vigil_guard::Event::from_json(name.clone(), line_no, v);
-                let alerts = vigil_guard::match_event(rules, &event);
-                let correlated = correlator.observe(&alerts);
-                for a in alerts.into_iter().chain(correlated) {
-                    if !correlator.is_correlation_only(&a) && filter.keeps(&a) {
-                        emit(a)?;
-                    }
-                }
-            }
-            Err(e) => {
-                totals.read_errors += 1;
-                eprintln!(
-                    "vigil: skipped {}:{line_no}: not JSON: {e}",
-                    input.display()
-                );
-            }
-        }
-        Ok(())
-    };
-    if input.as_os_str() == "-" {
-        let stdin = std::io::stdin();
-        let mut lock = stdin.lock();
-        let mut buf = String::new();
-        let mut n = 0;
-        loop {
-            buf.clear();
-            if lock.read_line(&mut buf)? == 0 {
-                break;
-            }
-            n += 1;
-            handle(n, &buf, totals)?;
-        }
-        return Ok(());
-    }
-    if !follow || vigil_guard::detect_format(input) == vigil_guard::InputFormat::Evtx {
-        // Not followable: scan it whole, in order.
-        let outcome = vigil_guard::scan_file(rules, input);
-        totals.events += outcome.events;
-        totals.read_errors += outcome.errors.len() as u64;
-        let correlated = correlator.correlate(&outcome.alerts);
-        for a in outcome.alerts.into_iter().chain(correlated) {
-            if !correlator.is_correlation_only(&a) && filter.keeps(&a) {
-                emit(a)?;
-            }
-        }
-        return Ok(());
-    }
-    // Follow a growing JSON-lines file, like `tail -f`.
-    let file =
-        std::fs::File::open(input).with_context(|| format!("cannot read {}", input.display()))?;
-    let mut reader = std::io::BufReader::new(file);
-    let mut buf = String::new();
-    let mut n = 0;
-    loop {
-        buf.clear();
-        let got = reader.read_line(&mut buf)?;
-        if got == 0 || !buf.ends_with('\n') {
-            // Wait for the rest of a partly written line, or for more lines.
-            std::thread::sleep(std::time::Duration::from_millis(250));
-            if got > 0 {
-                let mut rest = String::new();
-                reader.read_line(&mut rest)?;
-                buf.push_str(&rest);
-                if !buf.ends_with('\n') {
-                    continue;
-                }
-            } else {
-                continue;
-            }
-        }
-        n += 1;
-        handle(n, &buf, totals)?;
-    }
-}
-
-struct Filter {
-    min_level: Severity,
-    from: Option<String>,
-    to: Option<String>,
-    include: Vec<String>,
-    exclude: Vec<String>,
-}
-
-impl Filter {
-    fn new(a: &GuardArgs) -> Filter {
-        Filter {
-            min_level: a.min_level.unwrap_or(match a.format {
-                GuardFormat::Table => Severity::Medium,
-                GuardFormat::Csv | GuardFormat::Jsonl => Severity::Low,
-            }),
-            from: a.from.clone(),
-            to: a.to.clone(),
-            include: a.include_rule.iter().map(|s| s.to_lowercase()).collect(),
-            exclude: a.exclude_rule.iter().map(|s| s.to_lowercase()).collect(),
-        }
-    }
-
-    fn keeps(&self, a: &Alert) -> bool {
-        if a.level.unwrap_or(Severity::Info) < self.min_level {
-            return false;
-        }
-        let names = format!(
-            "{}\u{1}{}",
-            a.rule_id.as_deref().unwrap_or("").to_lowercase(),
-            a.title.to_lowercase()
-        );
-        if !self.include.is_empty() && !self.include.iter().any(|i| names.contains(i.as_str())) {
-            return false;
-        }
-        if self.exclude.iter().any(|x| names.contains(x.as_str())) {
-            return false;
-        }
-        let t = time_key(a);
-        if let Some(from) = &self.from
-            && (t.is_empty() || t.as_str() < normalize_time(from).as_str())
-        {
-            return false;
-        }
-        if let Some(to) = &self.to
-            && (t.is_empty() || t.as_str() >= normalize_time(to).as_str())
-        {
-            return false;
-        }
-        true
-    }
-}
-
-/// Event times compare as text once written the same way: `2026-11-27T10:00:00.123Z`.
-fn normalize_time(t: &str) -> String {
-    t.trim().replace(' ', "T").trim_end_matches('Z').to_string()
-}
-
-fn time_key(a: &Alert) -> String {
-    a.time.as_deref().map(normalize_time).unwrap_or_default()
-}
-
-/// What was read.
-#[derive(Default)]
-struct IoCounts {
-    events: u64,
-    bytes: u64,
-    read_errors: u64,
-}
-
-/// Counts for the summary and the exit code.
-#[derive(Default)]
-struct Totals {
-    alerts: u64,
-    by_level: BTreeMap<Severity, u64>,
-    by_rule: BTreeMap<String, u64>,
-    by_computer: BTreeMap<String, u64>,
-    by_tactic: BTreeMap<String, u64>,
-    by_technique: BTreeMap<String, u64>,
-}
-
-impl Totals {
-    fn add(&mut self, a: &Alert) {
-        self.alerts += 1;
-        *self
-            .by_level
-            .entry(a.level.unwrap_or(Severity::Info))
-            .or_default() += 1;
-        *self.by_rule.entry(a.title.clone()).or_default() += 1;
-        *self
-            .by_computer
-            .entry(a.field("Computer").unwrap_or_else(|| "-".into()))
-            .or_default() += 1;
-        for t in &a.tags {
-            if let Some(rest) = t.strip_prefix("attack.")
-                && !rest.starts_with('t')
-                && !rest.starts_with('g')
-                && !rest.starts_with('s')
-            {
-                *self.by_tactic.entry(rest.to_string()).or_default() += 1;
-            }
-        }
-        for t in a.techniques() {
-            *self.by_technique.entry(t).or_default() += 1;
-        }
-    }
-
-    fn write_summary(&self, w: &mut dyn Write, io: &IoCounts, color: bool) -> std::io::Result<()> {
-        writeln!(w)?;
-        writeln!(
-            w,
-            "{} alerts in {} events ({} read errors)",
-            self.alerts, io.events, io.read_errors
-        )?;
-        if self.alerts == 0 {
-            return Ok(());
-        }
-        let levels: Vec<String> = self
-            .by_level
-            .iter()
-            .rev()
-            .map(|(l, n)| format!("{} {n}", paint(l.as_str(), *l, color)))
-            .collect();
-        writeln!(w, "by level: {}", levels.join(", "))?;
-        for (title, map) in [
-            ("top rules", &self.by_rule),
-            ("computers", &self.by_computer),
-            ("ATT&CK tactics", &self.by_tactic),
-            ("ATT&CK techniques", &self.by_technique),
-        ] {
-            if map.is_empty() {
-                continue;
-            }
-            let mut v: Vec<(&String, &u64)> = map.iter().collect();
-            v.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-            writeln!(w, "{title}:")?;
-            for (k, n) in v.iter().take(10) {
-                writeln!(w, "  {n:>6}  {k}")?;
-            }
-            if v.len() > 10 {
-                writeln!(w, "  ... {} more", v.len() - 10)?;
-            }
-        }
-        Ok(())
-    }
-}
-
-fn paint(text: &str, level: Severity, color: bool) -> String {
-    use owo_colors::OwoColorize;
-    if !color {
-        return text.to_string();
-    }
-    match level {
-        Severity::Critical => text.red().bold().to_string(),
-        Severity::High => text.red().to_string(),
-        Severity::Medium => text.yellow().to_string(),
-        Severity::Low => text.blue().to_string(),
-        Severity::Info => text.dimmed().to_string(),
-    }
-}
-
-/// Writes alerts in the chosen format, one at a time (so streaming works).
-struct View {
-    format: GuardFormat,
-    color: bool,
-}
-
-impl View {
-    fn new(format: GuardFormat, color: bool) -> View {
-        View { format, color }
-    }
-
-    fn header(&mut self, w: &mut dyn Write) -> Result<()> {
-        match self.format {
-            GuardFormat::Table => {
-                writeln!(
-                    w,
-                    "{:<24} {:<8} {:<16} {:<60} Source:Record",
-                    "Timestamp", "Level", "Computer", "Rule"
-                )?;
-            }
-            GuardFormat::Csv => {
-                self.csv_row(
-                    w,
-                    &[
-                        "Timestamp",
-                        "Level",
-                        "RuleId",
-                        "Rule",
-                        "Computer",
-                        "Channel",
-                        "EventID",
-                        "Source",
-                        "Record",
-                        "Tags",
-                        "Matched",
-                    ],
-                )?;
-            }
-            GuardFormat::Jsonl => {}
-        }
-        Ok(())
-    }
-
-    fn csv_row(&mut self, w: &mut dyn Write, fields: &[&str]) -> Result<()> {
-        // One writer per row keeps rows flowing out as they come (streaming).
-        let mut c = csv::Writer::from_writer(Vec::new());
-        c.write_record(fields)?;
-        let bytes = c.into_inner().map_err(|e| anyhow::anyhow!("csv: {e}"))?;
-        w.write_all(&bytes)?;
-        Ok(())
-    }
-
-    fn row(&mut self, w: &mut dyn Write, a: &Alert) -> Result<()> {
-        let level = a.level.unwrap_or(Severity::Info);
-        match self.format {
-            GuardFormat::Table => {
-                let title: String = a.title.chars().take(60).collect();
-                let computer: String = clean(&a.field("Computer").unwrap_or_else(|| "-".into()))
-                    .chars()
-                    .take(16)
-                    .collect();
-                let level_text = format!("{:<8}", level.as_str());
-                writeln!(
-                    w,
-                    "{:<24} {} {:<16} {:<60} {}:{}",
-                    clean(a.time.as_deref().unwrap_or("-")),
-                    paint(&level_text, level, self.color),
-                    computer,
-                    title,
-                    a.source.display(),
-                    a.record
-                )?;
-            }
-            GuardFormat::Csv => {
-                let matched: Vec<String> = a
-                    .matched
-                    .iter()
-                    .map(|m| format!("{}={}", m.field, m.value))
-                    .collect();
-                let record = a.record.to_string();
-                let source = a.source.display().to_string();
-                let fields = [
-                    a.time.clone().unwrap_or_default(),
-                    level.as_str().to_string(),
-                    a.rule_id.clone().unwrap_or_default(),
-                    a.title.clone(),
-                    a.field("Computer").unwrap_or_default(),
-                    a.field("Channel").unwrap_or_default(),
-                    a.field("EventID").unwrap_or_default(),
-                    source,
-                    record,
-                    a.tags.join(" "),
-                    matched.join(" | "),
-                ];
-                let refs: Vec<&str> = fields.iter().map(|s| s.as_str()).collect();
-                self.csv_row(w, &refs)?;
-            }
-            GuardFormat::Jsonl => {
-                serde_json::to_writer(&mut *w, a)?;
-                writeln!(w)?;
-            }
-        }
-        Ok(())
-    }
 }
 
 /// CPU time of the whole process so far (every thread, user and system), where the
@@ -862,20 +474,6 @@ fn cpu_stats(events: u64, load: Duration, end: Duration) -> String {
         per_cpu_second(scan),
         per_cpu_second(end),
     )
-}
-
-/// Event text shown on a terminal: control characters from the log are escaped, so a
-/// hostile event cannot move the cursor or change colours.
-fn clean(s: &str) -> String {
-    s.chars()
-        .flat_map(|c| {
-            if c.is_control() {
-                c.escape_default().collect::<Vec<_>>()
-            } else {
-                vec![c]
-            }
-        })
-        .collect()
 }
 
 /// The incidents of `--triage`, written as each is triaged: JSON lines to a file, or a

@@ -35,7 +35,7 @@ struct Cli {
 enum Command {
     /// Find vulnerabilities in source code (Java, Python).
     Hunt(HuntArgs),
-    /// Detect attacks in event logs with Sigma rules (EVTX, JSON lines, JSON).
+    /// Detect attacks in event logs with Sigma rules (EVTX, JSON lines, JSON, syslog, auditd).
     Guard(guard::GuardArgs),
     /// Score tools on labelled corpora.
     #[command(subcommand)]

@@ -627,9 +627,223 @@ fn every_level_is_loaded_and_the_default_shown_depends_on_the_view() {
     assert_eq!(titles(&["--min-level", "info"]).len(), 4);
     // The table: medium and up by default.
     let table = vigil(&["guard", e, "--rules", r]);
-    assert!(table.stdout.contains("Whoami Execution"), "{}", table.stdout);
+    assert!(
+        table.stdout.contains("Whoami Execution"),
+        "{}",
+        table.stdout
+    );
     assert!(table.stdout.contains("Encoded PowerShell"));
     assert!(!table.stdout.contains("Any Process"), "{}", table.stdout);
     let table = vigil(&["guard", e, "--rules", r, "--min-level", "low"]);
     assert!(table.stdout.contains("Any Process low"));
+}
+
+/// The titles of the alerts `vigil guard` gives on a fixture of Linux logs, with
+/// SigmaHQ's Linux rules.
+fn linux_titles(file: &str) -> Option<Vec<String>> {
+    let rules = shared().join("sigma/rules/linux");
+    if !rules.is_dir() {
+        eprintln!("note: {} missing; test skipped", rules.display());
+        return None;
+    }
+    let input = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/linux")
+        .join(file);
+    let run = vigil(&[
+        "guard",
+        input.to_str().unwrap(),
+        "--rules",
+        rules.to_str().unwrap(),
+        "--format",
+        "jsonl",
+        "--min-level",
+        "info",
+    ]);
+    assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
+    assert!(!run.stderr.contains("skipped"), "{}", run.stderr);
+    let mut titles: Vec<String> = run
+        .stdout
+        .lines()
+        .map(|l| {
+            let a: serde_json::Value = serde_json::from_str(l).unwrap();
+            assert!(a["time"].is_string(), "every Linux alert has a time: {a}");
+            a["title"].as_str().unwrap().to_string()
+        })
+        .collect();
+    titles.sort();
+    Some(titles)
+}
+
+#[test]
+fn syslog_auditd_and_sysmon_for_linux_fire_the_sigmahq_linux_rules_of_their_logsource() {
+    let Some(syslog) = linux_titles("auth.log") else {
+        return;
+    };
+    assert_eq!(
+        syslog,
+        [
+            "Modifying Crontab",
+            "Privileged User Has Been Created",
+            "Suspicious OpenSSH Daemon Error"
+        ],
+        "syslog"
+    );
+    let audit = linux_titles("audit.log").unwrap();
+    assert_eq!(audit, ["Audio Capture", "Audio Capture"], "auditd");
+    let sysmon = linux_titles("sysmon-linux.jsonl").unwrap();
+    // Two process_creation rules and a keyword rule of the whole product; the `ls` line
+    // fires nothing.
+    assert_eq!(
+        sysmon,
+        [
+            "File Deletion",
+            "History File Deletion",
+            "Linux Command History Tampering"
+        ],
+        "Sysmon for Linux"
+    );
+    // Windows rules never see Linux events, nor Linux rules Windows ones.
+    let windows_rules = rules_dir();
+    let input = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/linux");
+    let run = vigil(&[
+        "guard",
+        input.to_str().unwrap(),
+        "--rules",
+        windows_rules.path().to_str().unwrap(),
+        "--format",
+        "jsonl",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+}
+
+/// The alerts of a JSON-lines run, without their `source` (the file's name, or `-` for
+/// standard input), in output order.
+fn alerts_without_source(stdout: &str) -> Vec<serde_json::Value> {
+    stdout
+        .lines()
+        .map(|l| {
+            let mut a: serde_json::Value = serde_json::from_str(l).expect("JSON line");
+            a.as_object_mut().expect("an object").remove("source");
+            a
+        })
+        .collect()
+}
+
+#[test]
+fn a_file_standard_input_and_follow_give_the_same_alerts() {
+    let rules = rules_dir();
+    let r = rules.path().to_str().expect("utf-8");
+    let data = tempfile::tempdir().expect("tempdir");
+    let event = |record: u64, image: &str, cmd: &str, second: u32| -> serde_json::Value {
+        let time = format!("2026-11-27T10:00:0{second}Z");
+        serde_json::from_str(&sysmon_line(record, image, cmd, &time)).expect("JSON")
+    };
+    let whoami = "C:\\Windows\\System32\\whoami.exe";
+    let powershell = "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe";
+    // In time order, so that the file's timeline and the streams' arrival order agree.
+    let lines = [
+        event(1, whoami, "whoami /all", 1).to_string(),
+        // One line holding an array: one event per member.
+        serde_json::Value::Array(vec![
+            event(2, whoami, "whoami", 2),
+            event(3, "C:\\Windows\\notepad.exe", "notepad", 3),
+            event(4, powershell, "powershell -enc SQBFAFgA", 4),
+        ])
+        .to_string(),
+        "{not json at all".to_string(),
+        String::new(),
+        event(5, powershell, "powershell /enc AAAA", 5).to_string(),
+    ];
+    let text = lines.join("\n") + "\n";
+    let file = data.path().join("events.jsonl");
+    std::fs::write(&file, &text).expect("write events");
+    let f = file.to_str().expect("utf-8");
+
+    let whole = vigil(&["guard", f, "--rules", r, "--format", "jsonl"]);
+    assert_eq!(whole.code, 1, "{}", whole.stderr);
+    let expected = alerts_without_source(&whole.stdout);
+    let titles: Vec<&str> = expected
+        .iter()
+        .map(|a| a["title"].as_str().expect("title"))
+        .collect();
+    assert_eq!(
+        titles,
+        [
+            "Whoami Execution",
+            "Whoami Execution",
+            "Encoded PowerShell",
+            "Encoded PowerShell"
+        ],
+        "{}",
+        whole.stdout
+    );
+    let records: Vec<u64> = expected
+        .iter()
+        .map(|a| a["record"].as_u64().expect("record"))
+        .collect();
+    assert_eq!(records, [1, 2, 2, 5], "numbered by line");
+    assert!(
+        whole.stderr.contains("record 3: invalid JSON"),
+        "{}",
+        whole.stderr
+    );
+
+    let mut child = Command::new(bin())
+        .env("VIGIL_CACHE_DIR", test_cache())
+        .args(["guard", "-", "--format", "jsonl", "--rules", r])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn vigil");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(text.as_bytes()).expect("write");
+    drop(stdin);
+    let piped = child.wait_with_output().expect("wait");
+    let piped_err = String::from_utf8_lossy(&piped.stderr);
+    assert_eq!(piped.status.code(), Some(1), "{piped_err}");
+    assert_eq!(
+        alerts_without_source(&String::from_utf8_lossy(&piped.stdout)),
+        expected,
+        "standard input"
+    );
+    assert!(
+        piped_err.contains("- record 3: invalid JSON"),
+        "{piped_err}"
+    );
+
+    let mut child = Command::new(bin())
+        .env("VIGIL_CACHE_DIR", test_cache())
+        .args(["guard", f, "--follow", "--format", "jsonl", "--rules", r])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn vigil");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut followed = Vec::new();
+    while followed.len() < expected.len() {
+        match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(line) => followed.push(line),
+            Err(_) => break,
+        }
+    }
+    // Nothing more comes: the follower only waits for new lines.
+    let extra = rx.recv_timeout(Duration::from_millis(500)).ok();
+    child.kill().expect("stop the follower");
+    child.wait().expect("wait");
+    assert_eq!(extra, None, "more alerts than the file's");
+    assert_eq!(
+        alerts_without_source(&(followed.join("\n") + "\n")),
+        expected,
+        "--follow"
+    );
 }

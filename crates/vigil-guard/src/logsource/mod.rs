@@ -15,6 +15,16 @@
 //! (which read `Channel` and `EventID`). An EVTX record is already in the rules' shape:
 //! it only gets the per-channel fix-ups (Defender's names with spaces), one field lookup.
 
+//!
+//! [`windows`] is the Windows logsource mapping: which Sigma logsources an event of a
+//! channel and EventID belongs to (routing), and the event-side field aliases. Other
+//! families (Linux, cloud) get a module each beside it; none imports the event or
+//! anything above it, so that shaping stays below flattening.
+
+pub mod linux;
+pub mod windows;
 pub mod windows_shapes;
 
+pub(crate) use windows::field_u64;
+pub use windows::{AliasRule, MappingError, WINDOWS_PIPELINE_YAML, WindowsMapping};
 pub use windows_shapes::{WindowsShape, fix_channel_fields, shape_windows_json};

@@ -27,7 +27,7 @@
 
 use serde_json::Value;
 
-use crate::event::{FieldRef, Fields};
+use crate::fields::{FieldRef, Fields};
 
 /// A collector's JSON shape of a Windows event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

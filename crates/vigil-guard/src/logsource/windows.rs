@@ -8,7 +8,7 @@
 //!
 //! Vigil reads it **backwards**, from an event to its logsources, and routes each event to
 //! the rules of those logsources ([`WindowsMapping::event_logsources`], used by
-//! [`crate::matching`]). Why not apply it to the rules, as a pipeline is meant to be:
+//! [`crate::rules`] and [`crate::matching`]). Why not apply it to the rules, as a pipeline is meant to be:
 //!
 //! * rsigma's `Engine::evaluate` ignores a rule's `logsource` entirely, so *something* must
 //!   keep a Security rule off Sysmon events and a `process_creation` rule off everything
@@ -34,10 +34,10 @@ use rsigma_parser::{LogSource, SigmaValue};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::event::{FieldRef, Fields};
+use crate::fields::{FieldRef, Fields};
 
 /// The Windows pipeline shipped with Vigil.
-pub const WINDOWS_PIPELINE_YAML: &str = include_str!("../pipelines/windows.yml");
+pub const WINDOWS_PIPELINE_YAML: &str = include_str!("../../pipelines/windows.yml");
 
 /// Why a mapping file could not be used.
 #[derive(Debug, thiserror::Error)]

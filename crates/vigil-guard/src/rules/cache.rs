@@ -28,8 +28,8 @@ use rsigma_parser::{Level, LogSource, SigmaRule};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
+use super::errors::LoadErrorKind;
 use crate::prefilter::Gate;
-use crate::rules::LoadErrorKind;
 
 /// Version of the cache file's layout; entries of another are not read.
 const FORMAT: u32 = 1;

@@ -5,13 +5,13 @@
 //! compile, and a Windows rule whose logsource no event log carries are each listed with
 //! file and reason, never a panic and never silently), sorts the compiled rules by
 //! logsource, so that an event is only evaluated against the rules of the logsources it
-//! belongs to (see [`crate::mapping`] for why routing, not rule-side conditions), and
+//! belongs to (see [`crate::logsource::windows`] for why routing, not rule-side conditions), and
 //! builds the literal prefilter over them. No rsigma `Engine` is kept: its per-engine
 //! indexes (a candidate index and a bloom filter per logsource) took a third of the load
 //! time and most of the memory, and the prefilter does their job once for all rules.
 //!
 //! With a [`RuleCache`], files loaded before are read from it instead of parsed, and
-//! their rules are compiled when first evaluated (see [`crate::rule_cache`]).
+//! their rules are compiled when first evaluated (see [`cache`]).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Range;
@@ -23,55 +23,23 @@ use std::sync::{Arc, OnceLock};
 use rayon::prelude::*;
 use rsigma_eval::{CompiledRule, Engine, compile_to_compiled};
 use rsigma_ir::IrRule;
-use rsigma_parser::{Level, LogSource, SigmaCollection, SigmaRule, parse_sigma_yaml};
+use rsigma_parser::{LogSource, SigmaCollection, SigmaRule, parse_sigma_yaml};
 use serde::{Deserialize, Serialize};
 use vigil_core::Severity;
 
-use crate::correlation::CorrelationSet;
-use crate::mapping::WindowsMapping;
-use crate::matching::RouteTable;
+pub mod cache;
+pub mod correlations;
+mod errors;
+mod keys;
+mod routing;
+
+use crate::logsource::WindowsMapping;
 use crate::prefilter::{Gate, Prefilter, PrefilterStats, rule_gate};
-use crate::rule_cache::{CachedFile, CachedInfo, CachedRule, FileKey, LoweredRule, RuleCache};
-
-/// What kind of problem a rule file or rule had.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LoadErrorKind {
-    /// The path could not be read (missing, not UTF-8, permissions).
-    Read,
-    /// A YAML document is not valid YAML or not a valid Sigma rule; it was skipped.
-    Parse,
-    /// A non-fatal parser remark on a file whose rules did load (bad `related`, ...).
-    Warning,
-    /// The rule parsed but the pipeline or compiler rejected it.
-    Compile,
-    /// A Windows rule whose logsource no event log channel carries (ETW-only sources
-    /// such as `file_access`); compiled but not evaluated.
-    NoEventSource,
-}
-
-/// One rule file or rule that did not load, with where and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RuleLoadError {
-    /// The rule file (or the path given, when it could not be read at all).
-    pub path: PathBuf,
-    /// The rule's title or id, when the problem is with one rule of the file.
-    pub rule: Option<String>,
-    /// The kind of problem.
-    pub kind: LoadErrorKind,
-    /// The parser's or compiler's message.
-    pub reason: String,
-}
-
-impl std::fmt::Display for RuleLoadError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.path.display())?;
-        if let Some(rule) = &self.rule {
-            write!(f, " ({rule})")?;
-        }
-        write!(f, ": {:?}: {}", self.kind, self.reason)
-    }
-}
+use cache::{CachedFile, CachedInfo, CachedRule, FileKey, LoweredRule, RuleCache};
+use correlations::CorrelationSet;
+pub use errors::{LoadErrorKind, RuleLoadError};
+pub(crate) use keys::{route_key, rule_key, severity};
+pub(crate) use routing::RouteTable;
 
 /// Counts of what a [`load_rules`] call found.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -94,7 +62,7 @@ pub struct LoadStats {
     pub correlations: usize,
     /// Sigma filters parsed and applied to the rules they name.
     pub filters: usize,
-    /// Rule files read from the rule cache instead of parsed (see [`crate::rule_cache`]).
+    /// Rule files read from the rule cache instead of parsed (see [`cache`]).
     pub from_cache: usize,
 }
 
@@ -216,35 +184,6 @@ impl RuleSet {
     }
 }
 
-/// The routing key of a logsource: `product|service|category`, lower-cased, empty for
-/// an unset dimension.
-pub(crate) fn route_key(
-    product: Option<&str>,
-    service: Option<&str>,
-    category: Option<&str>,
-) -> String {
-    let part = |v: Option<&str>| v.map(str::to_ascii_lowercase).unwrap_or_default();
-    format!("{}|{}|{}", part(product), part(service), part(category))
-}
-
-/// The key an evaluation result is mapped back to its rule by.
-pub(crate) fn rule_key(id: Option<&str>, title: &str) -> String {
-    match id {
-        Some(id) => format!("id:{id}"),
-        None => format!("title:{title}"),
-    }
-}
-
-pub(crate) fn severity(level: Option<Level>) -> Option<Severity> {
-    level.map(|l| match l {
-        Level::Informational => Severity::Info,
-        Level::Low => Severity::Low,
-        Level::Medium => Severity::Medium,
-        Level::High => Severity::High,
-        Level::Critical => Severity::Critical,
-    })
-}
-
 /// Load Sigma rules from files and folders (folders are walked for `.yml` / `.yaml`), with
 /// the built-in Windows mapping.
 pub fn load_rules(paths: &[PathBuf]) -> (RuleSet, Vec<RuleLoadError>) {
@@ -262,7 +201,7 @@ pub fn load_rules_with(
 }
 
 /// [`load_rules`], with rule files that are in `cache` read from it (and the cache
-/// brought up to date; see [`crate::rule_cache`]).
+/// brought up to date; see [`cache`]).
 pub fn load_rules_cached(paths: &[PathBuf], cache: &RuleCache) -> (RuleSet, Vec<RuleLoadError>) {
     let mut errors = Vec::new();
     let files = collect_rule_files(paths, &mut errors);
