@@ -114,19 +114,6 @@ fn fired(rules: &RuleSet, event: &Event) -> Vec<String> {
     rule_ids(evaluate(rules, event))
 }
 
-fn sigma_rule_dirs(sigma: &Path) -> Vec<PathBuf> {
-    std::fs::read_dir(sigma)
-        .expect("sigma folder")
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("rules"))
-        })
-        .collect()
-}
-
 /// The original event as a collector of `shape` delivers it (see the module doc): with
 /// the message it rendered, and for Winlogbeat without its empty values.
 fn as_delivered(original: &Event, shaped: &Event, shape: &str) -> Event {
@@ -174,7 +161,7 @@ fn every_collector_shape_fires_the_same_rules() {
     if render(&inputs, &out).is_none() {
         return;
     }
-    let (rules, _) = load_rules(&sigma_rule_dirs(&sigma));
+    let (rules, _) = load_rules(&common::sigma_rule_dirs(&sigma));
     assert!(rules.len() > 2000, "{:?}", rules.stats);
 
     let original = events(&out.join("original.jsonl"));

@@ -54,16 +54,7 @@ fn prefilter_never_changes_what_fires() {
     let (Some(sigma), Some(samples)) = (data("sigma"), data("evtx-attack-samples")) else {
         return;
     };
-    let rule_dirs: Vec<PathBuf> = std::fs::read_dir(&sigma)
-        .expect("sigma folder")
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("rules"))
-        })
-        .collect();
+    let rule_dirs = common::sigma_rule_dirs(&sigma);
     let (rules, _) = load_rules(&rule_dirs);
     assert!(rules.len() > 2000, "{:?}", rules.stats);
     let mut inputs = files(&sigma.join("regression_data"), &["evtx", "json"]);

@@ -81,6 +81,20 @@ fn sysmon_line(record: u64, image: &str, cmd: &str, time: &str) -> String {
     .to_string()
 }
 
+/// The lines a child writes to `stdout`, as they come, on a channel.
+fn lines_of(stdout: std::process::ChildStdout) -> std::sync::mpsc::Receiver<String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
 fn rules_dir() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("whoami.yml"), WHOAMI_RULE).expect("write rule");
@@ -337,15 +351,7 @@ fn stdin_alerts_stream_out_before_eof_and_a_burst_loses_nothing() {
         .expect("spawn vigil");
     let mut stdin = child.stdin.take().expect("stdin");
     let stdout = child.stdout.take().expect("stdout");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    let rx = lines_of(stdout);
     // One matching event, stdin still open: its alert must arrive.
     writeln!(
         stdin,
@@ -820,15 +826,7 @@ fn a_file_standard_input_and_follow_give_the_same_alerts() {
         .spawn()
         .expect("spawn vigil");
     let stdout = child.stdout.take().expect("stdout");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    let rx = lines_of(stdout);
     let mut followed = Vec::new();
     while followed.len() < expected.len() {
         match rx.recv_timeout(Duration::from_secs(60)) {

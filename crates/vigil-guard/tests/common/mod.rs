@@ -15,3 +15,18 @@ pub fn data(rel: &str) -> Option<PathBuf> {
         None
     }
 }
+
+/// The SigmaHQ rule folders (`rules`, `rules-threat-hunting`, ...) of a SigmaHQ checkout.
+#[allow(dead_code)] // not every test crate that includes this module uses it
+pub fn sigma_rule_dirs(sigma: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(sigma)
+        .expect("sigma folder")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("rules"))
+        })
+        .collect()
+}
