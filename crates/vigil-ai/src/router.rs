@@ -50,7 +50,8 @@ impl Provider {
         self
     }
 
-    fn serves(&self, role: &str) -> bool {
+    /// Whether this provider answers `role`.
+    pub fn serves(&self, role: &str) -> bool {
         self.roles.is_empty() || self.roles.iter().any(|r| r == role)
     }
 

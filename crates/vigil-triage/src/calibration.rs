@@ -223,11 +223,7 @@ impl SuppressionPolicy {
             }
         };
         let (calls, right) = c.calls_at(suppress_at);
-        let precision = if calls > 0 {
-            f64::from(right) / f64::from(calls)
-        } else {
-            0.0
-        };
+        let precision = c.precision_at(suppress_at).unwrap_or(0.0);
         if calls < self.min_calls {
             return Grant::AnnotateOnly(format!(
                 "its calibration on {} ({}) has {calls} false-positive calls at confidence >= {suppress_at}, fewer than the {} needed",

@@ -295,7 +295,7 @@ fn no_answer(router: &Router, role: &str, e: &RouteError) -> Triage {
     let asked: Vec<&vigil_ai::Provider> = router
         .providers()
         .iter()
-        .filter(|p| p.roles.is_empty() || p.roles.iter().any(|r| r == role))
+        .filter(|p| p.serves(role))
         .collect();
     t.provider = asked
         .iter()

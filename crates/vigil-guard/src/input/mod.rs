@@ -108,7 +108,7 @@ pub fn detect_format(path: &Path) -> InputFormat {
         _ => {
             if has_evtx_magic(path) {
                 InputFormat::Evtx
-            } else if first_line_is_json(path) || first_line_is_linux(path) {
+            } else if first_line_is_a_record(path) {
                 InputFormat::JsonLines
             } else {
                 InputFormat::Json
@@ -124,8 +124,9 @@ fn has_evtx_magic(path: &Path) -> bool {
         .is_ok_and(|()| &magic == b"ElfFile\0")
 }
 
-/// True when the first non-empty line is a whole JSON object: the file is JSON lines.
-fn first_line_is_json(path: &Path) -> bool {
+/// True when the first non-empty line is a whole JSON object, or a syslog or auditd line:
+/// the file is read line by line (see [`jsonl::JsonLineFormat`]).
+fn first_line_is_a_record(path: &Path) -> bool {
     let Ok(file) = File::open(path) else {
         return false;
     };
@@ -141,22 +142,11 @@ fn first_line_is_json(path: &Path) -> bool {
         if trimmed.is_empty() {
             continue;
         }
-        return trimmed.starts_with(b"{")
-            && serde_json::from_slice::<Value>(trimmed).is_ok_and(|v| v.is_object());
+        if trimmed.starts_with(b"{") {
+            return serde_json::from_slice::<Value>(trimmed).is_ok_and(|v| v.is_object());
+        }
+        return std::str::from_utf8(trimmed).is_ok_and(|l| syslog::parse_line(l).is_some());
     }
-}
-
-/// True when the first non-empty line is a syslog or auditd line: the file is read line
-/// by line like JSON lines (see [`jsonl::JsonLineFormat`]).
-fn first_line_is_linux(path: &Path) -> bool {
-    let Ok(file) = File::open(path) else {
-        return false;
-    };
-    BufReader::new(file)
-        .lines()
-        .map_while(Result::ok)
-        .find(|l| !l.trim().is_empty())
-        .is_some_and(|l| syslog::parse_line(&l).is_some())
 }
 
 /// Read any supported file, choosing the reader by [`detect_format`].

@@ -342,11 +342,7 @@ mod tests {
         let Value::Object(map) = v else {
             panic!("test value is an object")
         };
-        let mut f = Fields::new();
-        for (k, v) in map {
-            f.insert(&k, v);
-        }
-        f
+        Fields::from_map(map)
     }
 
     fn shaped(v: Value) -> (Option<WindowsShape>, Value) {
