@@ -24,6 +24,9 @@ Output, in OUT_DIR, one JSON object per line, the same events in the same order 
   (`winlog.event_id` a string), plus `event.code`, `event.provider`, `host.name`,
   `log.level`, `agent.*`, `ecs.version`, and the ECS `process.*` / `user.*` copies of
   process creations.
+* `elastic.jsonl`: the ECS events as Elasticsearch or OpenSearch give them back (an
+  `elasticdump` export, or the `hits.hits[]` of a search): each wrapped in `_source`,
+  beside `_index`, `_id` and `_score`.
 
 Messages are rendered from the templates of the events whose rules read them (classic
 PowerShell), as Sysmon renders its own, and as `Name: value` lines otherwise: close enough
@@ -404,6 +407,13 @@ def ecs(event):
     return drop_none(out)
 
 
+def elastic(event):
+    doc = ecs(event)
+    record = (event.get("System") or {}).get("EventRecordID")
+    return {"_index": ".ds-logs-windows-default", "_id": f"r{record}", "_score": 1.0,
+            "_source": doc}
+
+
 def drop_none(value):
     if isinstance(value, dict):
         return {k: drop_none(v) for k, v in value.items() if v is not None}
@@ -416,7 +426,8 @@ def main():
     parser.add_argument("inputs", nargs="+", help="evtx-shaped JSON files")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
-    shapes = {"original": lambda e: e, "nxlog": nxlog, "winlogbeat6": winlogbeat6, "ecs": ecs}
+    shapes = {"original": lambda e: e, "nxlog": nxlog, "winlogbeat6": winlogbeat6, "ecs": ecs,
+              "elastic": elastic}
     outs = {name: open(os.path.join(args.out, f"{name}.jsonl"), "w", encoding="utf-8")
             for name in shapes}
     count, skipped = 0, 0

@@ -85,6 +85,7 @@ impl Event {
 
     /// Build an event from a record in any supported JSON shape (see [`flatten`]).
     pub fn from_json(source: Arc<PathBuf>, record: u64, value: Value) -> Self {
+        let value = unwrap_search_hit(value);
         let windows = is_evtx_shape(&value);
         let (fields, shape) = flatten_shaped(value, WindowsMapping::builtin());
         let time = event_time(&fields, shape);
@@ -116,14 +117,19 @@ impl Event {
         // One UTF-8 check of the whole text, cheaper than one per string; text that is
         // not UTF-8 is not JSON, and the general path reports it.
         let mapping = WindowsMapping::builtin();
-        let flat = std::str::from_utf8(json).ok().and_then(|text| {
-            fast::flatten_evtx_json(text, mapping)
-                .map(|fields| (fields, true, None))
-                .or_else(|| {
-                    fast::flatten_plain_json(text, mapping)
-                        .map(|(fields, shape)| (fields, false, shape))
-                })
-        });
+        // A search hit takes the general path, which unwraps it.
+        let hit = memchr::memmem::find(json, b"\"_source\"").is_some();
+        let flat = std::str::from_utf8(json)
+            .ok()
+            .filter(|_| !hit)
+            .and_then(|text| {
+                fast::flatten_evtx_json(text, mapping)
+                    .map(|fields| (fields, true, None))
+                    .or_else(|| {
+                        fast::flatten_plain_json(text, mapping)
+                            .map(|(fields, shape)| (fields, false, shape))
+                    })
+            });
         if let Some((fields, evtx, shape)) = flat {
             // As `from_json` tells the product.
             let (product, linux) = product_of(evtx || shape.is_some(), &fields);
@@ -146,6 +152,21 @@ impl Event {
     }
 }
 
+/// A document exported from Elasticsearch or OpenSearch (`elasticdump`, a search
+/// response's `hits.hits[]`) wraps the indexed event in `_source`, beside `_index` and
+/// `_id`: the event is `_source`, as Winlogbeat or Elastic Agent indexed it.
+pub(crate) fn unwrap_search_hit(value: Value) -> Value {
+    match value {
+        Value::Object(mut map)
+            if map.get("_source").is_some_and(Value::is_object)
+                && (map.contains_key("_index") || map.contains_key("_id")) =>
+        {
+            map.remove("_source").unwrap_or_default()
+        }
+        other => other,
+    }
+}
+
 /// The `evtx` crate's record shape: `{"Event": {"System": ..}}` or `{"System": ..}`.
 fn is_evtx_shape(value: &Value) -> bool {
     let inner = value.get("Event").unwrap_or(value);
@@ -160,6 +181,10 @@ const TIME_FIELDS: &[&str] = &[
     "UtcTime",
     "time",
     "EventTime",
+    // `Get-WinEvent | ConvertTo-Json`, Chainsaw's and other tools' flat exports; Splunk.
+    "TimeCreated",
+    "SystemTime",
+    "_time",
 ];
 
 /// The event time: where the collector's shape keeps it, else the first of

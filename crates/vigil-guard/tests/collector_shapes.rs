@@ -30,7 +30,7 @@ use vigil_guard::matching::{evaluate, evaluate_unfiltered};
 use vigil_guard::rsigma_eval::EvaluationResult;
 use vigil_guard::{Event, RuleSet, load_rules, match_event, read_jsonl};
 
-const SHAPES: &[&str] = &["nxlog", "winlogbeat6", "ecs"];
+const SHAPES: &[&str] = &["nxlog", "winlogbeat6", "ecs", "elastic"];
 
 fn files(dir: &Path, ext: &str) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = walkdir::WalkDir::new(dir)

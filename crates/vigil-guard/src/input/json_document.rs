@@ -35,6 +35,16 @@ pub fn parse_json_document(bytes: &[u8], name: &Path) -> Vec<Result<Event, ReadE
                     out.push(Ok(Event::from_json(Arc::clone(&file), position, item)));
                 }
             }
+            Some(Ok(value)) if search_hits(&value).is_some() => {
+                for item in search_hits(&value).into_iter().flatten() {
+                    position += 1;
+                    out.push(Ok(Event::from_json(
+                        Arc::clone(&file),
+                        position,
+                        item.clone(),
+                    )));
+                }
+            }
             Some(Ok(value)) => {
                 position += 1;
                 out.push(Ok(Event::from_json(Arc::clone(&file), position, value)));
@@ -51,6 +61,12 @@ pub fn parse_json_document(bytes: &[u8], name: &Path) -> Vec<Result<Event, ReadE
         }
     }
     out
+}
+
+/// The hits of a saved Elasticsearch/OpenSearch search response
+/// (`{"hits": {"hits": [{"_source": ..}, ..]}}`); each is unwrapped by [`Event::from_json`].
+fn search_hits(value: &Value) -> Option<&Vec<Value>> {
+    value.get("hits")?.get("hits")?.as_array()
 }
 
 fn line_of(bytes: &[u8], offset: usize) -> u64 {

@@ -31,6 +31,7 @@ pub mod cache;
 pub mod correlations;
 mod errors;
 mod keys;
+mod normalize;
 mod routing;
 
 use crate::logsource::WindowsMapping;
@@ -326,7 +327,7 @@ fn parse_file(text: &Result<String, String>) -> ParsedFile {
         };
     }
     let parsed = catch_unwind(|| parse_sigma_yaml(text));
-    let collection = match parsed {
+    let mut collection = match parsed {
         Ok(Ok(c)) => c,
         Ok(Err(e)) => {
             return ParsedFile {
@@ -346,6 +347,7 @@ fn parse_file(text: &Result<String, String>) -> ParsedFile {
             };
         }
     };
+    collection.rules.iter_mut().for_each(normalize::normalize);
     let produced =
         collection.rules.len() + collection.correlations.len() + collection.filters.len();
     // rsigma reports document failures and metadata remarks in one list and does not say
