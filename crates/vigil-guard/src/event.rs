@@ -117,19 +117,18 @@ impl Event {
         // One UTF-8 check of the whole text, cheaper than one per string; text that is
         // not UTF-8 is not JSON, and the general path reports it.
         let mapping = WindowsMapping::builtin();
-        // A search hit takes the general path, which unwraps it.
-        let hit = memchr::memmem::find(json, b"\"_source\"").is_some();
-        let flat = std::str::from_utf8(json)
-            .ok()
-            .filter(|_| !hit)
-            .and_then(|text| {
-                fast::flatten_evtx_json(text, mapping)
-                    .map(|fields| (fields, true, None))
-                    .or_else(|| {
-                        fast::flatten_plain_json(text, mapping)
-                            .map(|(fields, shape)| (fields, false, shape))
-                    })
-            });
+        let flat = std::str::from_utf8(json).ok().and_then(|text| {
+            fast::flatten_evtx_json(text, mapping)
+                .map(|fields| (fields, true, None))
+                .or_else(|| {
+                    // A search hit takes the general path, which unwraps it.
+                    if memchr::memmem::find(json, b"\"_source\"").is_some() {
+                        return None;
+                    }
+                    fast::flatten_plain_json(text, mapping)
+                        .map(|(fields, shape)| (fields, false, shape))
+                })
+        });
         if let Some((fields, evtx, shape)) = flat {
             // As `from_json` tells the product.
             let (product, linux) = product_of(evtx || shape.is_some(), &fields);
