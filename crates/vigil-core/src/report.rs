@@ -700,7 +700,7 @@ fn paint_dim(text: &str, color: bool) -> String {
 
 /// Makes attacker-controlled text safe for a terminal: control characters (ANSI escapes,
 /// carriage returns) and bidirectional overrides ("Trojan Source") are shown escaped.
-fn clean(s: &str) -> Cow<'_, str> {
+pub fn clean(s: &str) -> Cow<'_, str> {
     if !s.chars().any(is_unsafe_char) {
         return Cow::Borrowed(s);
     }

@@ -70,7 +70,9 @@ impl AlertWriter {
         let level = a.level.unwrap_or(Severity::Info);
         match self.format {
             Format::Table => {
-                let title: String = a.title.chars().take(60).collect();
+                // Rule titles and log file names can come from an attacker too (a rule
+                // pack or a collected host's file names).
+                let title: String = clean(&a.title).chars().take(60).collect();
                 let computer: String = clean(&a.field("Computer").unwrap_or_else(|| "-".into()))
                     .chars()
                     .take(16)
@@ -83,7 +85,7 @@ impl AlertWriter {
                     paint(&level_text, level, self.color),
                     computer,
                     title,
-                    a.source.display(),
+                    clean(&a.source.display().to_string()),
                     a.record
                 )
             }
@@ -142,16 +144,42 @@ pub fn paint(text: &str, level: Severity, color: bool) -> String {
     }
 }
 
-/// Event text shown on a terminal: control characters from the log are escaped, so a
-/// hostile event cannot move the cursor or change colours.
+/// Event text shown on a terminal: control characters and bidirectional overrides from
+/// the log are escaped (the same escaping as the hunt report's), so a hostile event can
+/// neither move the cursor or change colours nor reorder what the analyst reads.
 pub fn clean(s: &str) -> String {
-    s.chars()
-        .flat_map(|c| {
-            if c.is_control() {
-                c.escape_default().collect::<Vec<_>>()
-            } else {
-                vec![c]
-            }
-        })
-        .collect()
+    vigil_core::report::clean(s).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_rows_escape_terminal_controls_and_bidi_overrides_from_the_event() {
+        let event = serde_json::json!({"Computer": "WS\u{1b}[2J\u{202E}exe.1"});
+        let alert = Alert {
+            rule_id: None,
+            title: "t\u{1b}]0;owned\u{7}".into(),
+            level: Some(Severity::High),
+            tags: vec![],
+            rule_path: None,
+            source: "logs/a\u{2066}.json".into(),
+            record: 1,
+            time: Some("2024\r-01".into()),
+            matched: vec![],
+            event: vigil_core::AlertEvent::from_json(
+                serde_json::value::to_raw_value(&event).unwrap(),
+            ),
+        };
+        let mut out = Vec::new();
+        AlertWriter::new(Format::Table, false)
+            .row(&mut out, &alert)
+            .unwrap();
+        let row = String::from_utf8(out).unwrap();
+        for bad in ['\u{1b}', '\u{202E}', '\u{2066}', '\r', '\u{7}'] {
+            assert!(!row.contains(bad), "{bad:?} in {row:?}");
+        }
+        assert!(row.contains("t\\u{1b}]0;owned\\u{7}"), "{row}");
+    }
 }
