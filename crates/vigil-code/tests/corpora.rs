@@ -1,6 +1,6 @@
 //! Every file of both OWASP Benchmark corpora parses without a panic, and so do truncated
 //! and garbled copies of them; the untouched originals are almost all free of syntax errors.
-//! The corpora live outside the repository (`/work/shared/data`); without them the test
+//! The corpora live outside the repository (see `vigil_testdata`); without them the test
 //! prints a note and passes.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -8,9 +8,7 @@ use std::path::{Path, PathBuf};
 use vigil_code::{Lang, parse};
 
 fn data_dir(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data")
-        .join(name)
+    vigil_testdata::root().join(name)
 }
 
 fn files(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {

@@ -8,8 +8,7 @@ use std::path::PathBuf;
 use vigil_core::report::{to_sarif, write_sarif};
 
 fn schema_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data/schemas/sarif-schema-2.1.0.json")
+    vigil_testdata::root().join("schemas/sarif-schema-2.1.0.json")
 }
 
 /// The schema's `$ref`s are all local (`#/definitions/...`) and the crate is built without

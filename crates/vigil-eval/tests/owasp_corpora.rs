@@ -5,23 +5,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use vigil_eval::owasp::{self, Expected};
 
-const JAVA: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/data/owasp-benchmark-java/expectedresults-dev.csv"
-);
-const PYTHON: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/data/owasp-benchmark-python/expectedresults-dev.csv"
-);
+const JAVA: &str = "owasp-benchmark-java/expectedresults-dev.csv";
+const PYTHON: &str = "owasp-benchmark-python/expectedresults-dev.csv";
 
-fn load(path: &str) -> Option<Expected> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => Some(owasp::read_expected(&text).expect("ground truth parses")),
-        Err(err) => {
-            eprintln!("note: skipping, cannot read {path}: {err}");
-            None
-        }
-    }
+fn load(rel: &str) -> Option<Expected> {
+    let path = vigil_testdata::data(rel)?;
+    let text = std::fs::read_to_string(&path).expect("ground truth readable");
+    Some(owasp::read_expected(&text).expect("ground truth parses"))
 }
 
 fn check_empty(expected: &Expected) {

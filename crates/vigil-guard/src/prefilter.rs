@@ -519,7 +519,7 @@ pub struct PrefilterStats {
     pub literals: usize,
     /// Rules gated (at least in part) on the mere presence of a field.
     pub presence_gated: usize,
-    /// Clauses checked, over all gated rules (each rule has one to [`MAX_CLAUSES`]).
+    /// Clauses checked, over all gated rules (each rule has one to `MAX_CLAUSES`).
     pub clauses: usize,
     /// Bytes held by the automata.
     pub automata_bytes: usize,

@@ -312,7 +312,7 @@ fn sarif_output_file_is_sarif_2_1_0_with_code_flows() {
 
 /// Validate against the official schema when the shared data folder is present.
 fn validate_against_schema(sarif: &Value) {
-    let schema_path = repo_root().join("../shared/data/schemas/sarif-schema-2.1.0.json");
+    let schema_path = vigil_testdata::root().join("schemas/sarif-schema-2.1.0.json");
     let Ok(text) = std::fs::read_to_string(&schema_path) else {
         eprintln!(
             "note: {} not found; schema validation skipped",

@@ -11,7 +11,7 @@ fn bin() -> &'static str {
 }
 
 fn shared() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")
+    vigil_testdata::root()
 }
 
 struct Run {

@@ -669,8 +669,8 @@ fn first_incident_of(incidents: &Path, alerts: usize) {
 
 /// One EVTX file with three critical alerts on one host within seconds: one incident.
 fn incident_sample() -> Option<PathBuf> {
-    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join(
-        "../../../shared/data/evtx-attack-samples/Credential Access/sysmon_10_11_outlfank_dumpert_and_andrewspecial_memdump.evtx",
+    let samples = vigil_testdata::root().join(
+        "evtx-attack-samples/Credential Access/sysmon_10_11_outlfank_dumpert_and_andrewspecial_memdump.evtx",
     );
     if !samples.is_file() {
         eprintln!("note: {} missing; test skipped", samples.display());
