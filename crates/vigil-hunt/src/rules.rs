@@ -88,6 +88,15 @@ pub struct CallSpec {
     /// Human label for a source (`HTTP request parameter`).
     #[serde(default)]
     pub label: Option<String>,
+    /// Sources: the data is attacker data only for these rule ids (an archive entry's name
+    /// is a path traversal, not an SQL injection); all rules when empty.
+    #[serde(default)]
+    pub rules: Vec<String>,
+    /// Sinks taking a program and its arguments (`subprocess.run([prog, *args])`): when the
+    /// argument is a list whose first element is a constant program that does not match
+    /// this regex (a shell or an interpreter), only the program can be injected.
+    #[serde(default)]
+    pub argv_shells: Option<String>,
     #[serde(skip)]
     pub compiled: Option<regex::Regex>,
     #[serde(skip)]
@@ -96,6 +105,8 @@ pub struct CallSpec {
     pub unless_re: Option<regex::Regex>,
     #[serde(skip)]
     pub assigns_re: Option<regex::Regex>,
+    #[serde(skip)]
+    pub argv_re: Option<regex::Regex>,
 }
 
 fn yes() -> bool {
@@ -132,6 +143,10 @@ pub struct Rule {
     /// Pattern rules: any of these matches is a finding.
     #[serde(default, rename = "match")]
     pub matches: Vec<CallSpec>,
+    /// Taint rules whose data comes only from the library sources that name the rule
+    /// (`rules = [..]`), not from request data (zip slip: archive entry names).
+    #[serde(default)]
+    pub own_sources: bool,
     #[serde(skip)]
     pub lang: Option<Lang>,
     #[serde(skip)]
@@ -180,6 +195,49 @@ pub struct ReturnType {
     pub methods: Vec<String>,
     #[serde(rename = "type")]
     pub ty: String,
+}
+
+/// A call that puts a value into a state the rules care about, by giving it a type of its
+/// own: an XML factory told to refuse DTDs becomes `SecureXmlParser` (the receiver of the
+/// method call and its result), an `lxml.etree.XMLParser(resolve_entities=True)` an
+/// `UnsafeXmlParser`, a `new Yaml(new SafeConstructor())` a `SafeYaml`. Sinks, sanitizers
+/// and `returns` then match on that type. Conditions left empty do not restrict.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TypeState {
+    /// Methods that change their receiver (and result).
+    #[serde(default)]
+    pub methods: Vec<String>,
+    /// With `methods`: receiver types (simple names) it applies to.
+    #[serde(default)]
+    pub types: Vec<String>,
+    /// Functions (qualified) whose result is in the state.
+    #[serde(default)]
+    pub calls: Vec<String>,
+    /// Constructed classes whose new object is in the state.
+    #[serde(default)]
+    pub new: Vec<String>,
+    /// Regex on the first argument: its constant text, the name of a constant the analysis
+    /// cannot fold (`XMLConstants.FEATURE_SECURE_PROCESSING`), or the type of the value.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Regex on the last argument, read the same way.
+    #[serde(default)]
+    pub value: Option<String>,
+    /// This keyword argument must be given, with a value matching `kwarg_value`.
+    #[serde(default)]
+    pub kwarg: Option<String>,
+    #[serde(default)]
+    pub kwarg_value: Option<String>,
+    /// The type the value gets.
+    #[serde(rename = "type")]
+    pub ty: String,
+    #[serde(skip)]
+    pub name_re: Option<regex::Regex>,
+    #[serde(skip)]
+    pub value_re: Option<regex::Regex>,
+    #[serde(skip)]
+    pub kwarg_re: Option<regex::Regex>,
 }
 
 /// Parameters that a framework fills from the request (Spring `@RequestParam`, a FastAPI
@@ -268,6 +326,9 @@ pub struct Library {
     /// a request parameter declared with one of them is not tainted.
     #[serde(default)]
     pub scalar_types: Vec<String>,
+    /// Calls that change what their receiver is (see [`TypeState`]).
+    #[serde(default)]
+    pub states: Vec<TypeState>,
 }
 
 /// All rules and libraries for all languages.
@@ -390,6 +451,11 @@ impl RuleSet {
                                 errors.push(invalid(&path, e));
                             }
                         }
+                        for state in &mut lib.states {
+                            if let Err(e) = compile_state(state) {
+                                errors.push(invalid(&path, e));
+                            }
+                        }
                         let entry = set.libraries.entry(lang).or_default();
                         entry.sources.extend(lib.sources);
                         entry.cleansers.extend(lib.cleansers);
@@ -398,6 +464,7 @@ impl RuleSet {
                         entry.unsafe_parsers.extend(lib.unsafe_parsers);
                         entry.params.extend(lib.params);
                         entry.scalar_types.extend(lib.scalar_types);
+                        entry.states.extend(lib.states);
                     }
                     Err(e) => errors.push(invalid(&path, e.to_string())),
                 }
@@ -445,6 +512,28 @@ impl RuleSet {
                 Err(e) => errors.push(invalid(&path, e.to_string())),
             }
         }
+        // A source meant for some rules only must name rules that exist.
+        for (lang, lib) in &set.libraries {
+            for spec in &lib.sources {
+                for id in &spec.rules {
+                    if !set
+                        .rules
+                        .iter()
+                        .any(|r| &r.id == id && r.lang == Some(*lang) && r.kind == RuleKind::Taint)
+                    {
+                        errors.push(RuleError::Invalid {
+                            path: PathBuf::from("rules")
+                                .join(lang.name())
+                                .join("_library.toml"),
+                            message: format!(
+                                "source `{}` names unknown taint rule `{id}`",
+                                spec.label.as_deref().unwrap_or("")
+                            ),
+                        });
+                    }
+                }
+            }
+        }
         let taint_rules = set
             .rules
             .iter()
@@ -471,6 +560,18 @@ impl RuleSet {
     }
 }
 
+fn compile_state(state: &mut TypeState) -> Result<(), String> {
+    let re = |s: &Option<String>| -> Result<Option<regex::Regex>, String> {
+        s.as_ref()
+            .map(|r| regex::Regex::new(r).map_err(|e| format!("bad regex `{r}`: {e}")))
+            .transpose()
+    };
+    state.name_re = re(&state.name)?;
+    state.value_re = re(&state.value)?;
+    state.kwarg_re = re(&state.kwarg_value)?;
+    Ok(())
+}
+
 fn compile(spec: &mut CallSpec) -> Result<(), String> {
     let re = |s: &Option<String>| -> Result<Option<regex::Regex>, String> {
         s.as_ref()
@@ -481,5 +582,62 @@ fn compile(spec: &mut CallSpec) -> Result<(), String> {
     spec.name_re = re(&spec.name_regex)?;
     spec.unless_re = re(&spec.unless_regex)?;
     spec.assigns_re = re(&spec.assigns)?;
+    spec.argv_re = re(&spec.argv_shells)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(files: &[(&str, &str)]) -> Result<RuleSet, Vec<RuleError>> {
+        RuleSet::from_texts(
+            files
+                .iter()
+                .map(|(p, t)| (Lang::Java, PathBuf::from(p), t.to_string()))
+                .collect(),
+        )
+    }
+
+    const RULE: &str = r#"
+id = "java/zip-slip"
+name = "ZipSlip"
+kind = "taint"
+cwe = [22]
+severity = "high"
+message = "m"
+own_sources = true
+[[sinks]]
+new = ["FileOutputStream"]
+"#;
+
+    #[test]
+    fn sources_for_some_rules_must_name_existing_rules() {
+        let lib = |id: &str| {
+            format!(
+                "[[sources]]\nlabel = \"archive entry name\"\ntypes = [\"ZipEntry\"]\nmethods = [\"getName\"]\nrules = [\"{id}\"]\n"
+            )
+        };
+        let good = lib("java/zip-slip");
+        let set =
+            load(&[("java/_library.toml", &good), ("java/zip-slip.toml", RULE)]).expect("loads");
+        assert!(set.rules[0].own_sources);
+        let bad = lib("java/zip-slipp");
+        let errors = load(&[("java/_library.toml", &bad), ("java/zip-slip.toml", RULE)])
+            .expect_err("unknown rule id");
+        assert!(
+            errors[0].to_string().contains("java/zip-slipp"),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn type_states_compile_their_regexes() {
+        let lib = "[[states]]\nmethods = [\"setFeature\"]\nname = \"disallow-doctype-decl\"\nvalue = \"^true$\"\ntype = \"SecureXmlParser\"\n";
+        let set = load(&[("java/_library.toml", lib)]).expect("loads");
+        let state = &set.libraries[&Lang::Java].states[0];
+        assert!(state.name_re.as_ref().is_some_and(|r| r.is_match("http://apache.org/xml/features/disallow-doctype-decl")));
+        let broken = "[[states]]\nmethods = [\"x\"]\nvalue = \"(\"\ntype = \"T\"\n";
+        assert!(load(&[("java/_library.toml", broken)]).is_err());
+    }
 }

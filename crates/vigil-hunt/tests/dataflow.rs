@@ -533,3 +533,158 @@ fn folding_follows_each_language_and_columns_count_characters() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Library calls without a rule of their own carry their inputs' data into their result
+/// (the pass-through summaries the rule libraries rely on); the listed yes/no answers do not.
+#[test]
+fn java_library_calls_pass_data_through() {
+    let passes = [
+        "bar = org.apache.commons.lang3.StringUtils.trim(param);",
+        "bar = StringUtils.defaultString(param, \"x\");",
+        "bar = StringUtils.substring(param, 1, 4);",
+        "bar = StringUtils.join(java.util.Arrays.asList(\"a\", param), \",\");",
+        "bar = StringUtils.strip(param);",
+        "bar = String.format(\"%s-%s\", \"a\", param);",
+        "bar = new StringBuilder(\"x\").append(param).toString();",
+        "bar = java.util.Optional.ofNullable(param).orElse(\"none\");",
+        "bar = java.util.Objects.toString(param);",
+        "bar = java.util.Objects.requireNonNull(param);",
+        "bar = java.net.URLDecoder.decode(param, \"UTF-8\");",
+        "bar = new String(java.util.Base64.getDecoder().decode(param));",
+        "bar = new String(param.getBytes());",
+        "bar = java.util.List.of(\"a\", param).get(1);",
+        "bar = java.util.Map.of(\"k\", param).get(\"k\");",
+        "bar = param.trim().toLowerCase().replace(\"a\", \"b\");",
+    ];
+    let files: Vec<(String, String)> = passes
+        .iter()
+        .enumerate()
+        .map(|(i, body)| {
+            let class = format!("Pass{i}");
+            let src = servlet(&class, &format!("        {body}"), "");
+            (format!("{class}.java"), src)
+        })
+        .collect();
+    let yes_no = servlet(
+        "YesNo",
+        "        bar = String.valueOf(StringUtils.isBlank(param)) + StringUtils.length(param);",
+        "",
+    );
+    let mut all: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(n, s)| (n.as_str(), s.as_str()))
+        .collect();
+    all.push(("YesNo.java", &yes_no));
+    let found = run(&all);
+    for (i, body) in passes.iter().enumerate() {
+        assert!(
+            has(&found, &format!("Pass{i}.java"), "java/sql-injection"),
+            "`{body}` lost the data: {found:?}"
+        );
+    }
+    assert!(
+        !has(&found, "YesNo.java", "java/sql-injection"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn python_library_calls_pass_data_through() {
+    let passes = [
+        "cmd = \"ls {}\".format(arg)",
+        "cmd = f\"ls {arg}\"",
+        "cmd = \" \".join([\"ls\", arg])",
+        "cmd = \"ls \" + os.path.join(\"/srv\", arg)",
+        "cmd = \"curl \" + urllib.parse.urljoin(\"https://example.com/\", arg)",
+        "cmd = \"ls \" + urllib.parse.unquote(arg)",
+        "cmd = \"ls \" + base64.b64decode(arg).decode()",
+        "cmd = \"ls %s\" % arg.strip().lower()",
+    ];
+    let mut files: Vec<(String, String)> = passes
+        .iter()
+        .enumerate()
+        .map(|(i, line)| {
+            let src = format!(
+                "import base64\nimport os\nimport urllib.parse\n\ndef f():\n    arg = input()\n    {line}\n    os.system(cmd)\n"
+            );
+            (format!("pass{i}.py"), src)
+        })
+        .collect();
+    files.push((
+        "quoted.py".into(),
+        "import os\nimport shlex\n\ndef f():\n    os.system(\"ls \" + shlex.quote(input()))\n"
+            .into(),
+    ));
+    let all: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(n, s)| (n.as_str(), s.as_str()))
+        .collect();
+    let found = run(&all);
+    for (i, line) in passes.iter().enumerate() {
+        assert!(
+            has(&found, &format!("pass{i}.py"), "python/command-injection"),
+            "`{line}` lost the data: {found:?}"
+        );
+    }
+    assert!(
+        !has(&found, "quoted.py", "python/command-injection"),
+        "{found:?}"
+    );
+}
+
+/// An argument vector that starts with a fixed program is not a command line: only the
+/// program can be injected, unless it is a shell (`["sh", "-c", cmd]`) or unknown.
+#[test]
+fn python_argument_vectors_inject_only_the_program_or_a_shell() {
+    let src = r#"import subprocess
+
+def f():
+    arg = input()
+    subprocess.run(["ls", "-l", arg])
+    subprocess.run(["/bin/sh", "-c", "ls " + arg])
+    subprocess.run([arg, "--version"])
+    argv = ["cmd.exe" if arg else "sh", "-c", "echo " + arg]
+    subprocess.run(argv)
+    subprocess.run("ls " + arg, shell=True)
+    subprocess.run(["ls", arg], shell=True)
+"#;
+    let found = run(&[("argv.py", src)]);
+    let lines: Vec<u32> = found
+        .iter()
+        .filter(|(_, r, _)| r == "python/command-injection")
+        .map(|(_, _, l)| *l)
+        .collect();
+    assert_eq!(lines, [6, 7, 9, 10], "{found:?}");
+}
+
+/// A rule with its own sources (zip slip: archive entry names) is not fired by request data,
+/// and archive entry names do not reach the other rules.
+#[test]
+fn own_source_rules_take_only_their_own_data() {
+    let src = r#"
+import java.io.*;
+import java.util.zip.*;
+import javax.servlet.http.*;
+
+public class Unzip extends HttpServlet {
+    public void doPost(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        new FileOutputStream(new File("/tmp", request.getParameter("name")));
+        ZipInputStream zis = new ZipInputStream(request.getInputStream());
+        ZipEntry entry = zis.getNextEntry();
+        new FileOutputStream(new File("/tmp", entry.getName()));
+        response.getWriter().println(entry.getName());
+    }
+}
+"#;
+    let found = run(&[("Unzip.java", src)]);
+    let of = |rule: &str| -> Vec<u32> {
+        found
+            .iter()
+            .filter(|(_, r, _)| r == rule)
+            .map(|(_, _, l)| *l)
+            .collect()
+    };
+    assert_eq!(of("java/zip-slip"), [11], "{found:?}");
+    assert_eq!(of("java/path-traversal"), [8], "{found:?}");
+    assert!(of("java/xss").is_empty(), "{found:?}");
+}

@@ -211,3 +211,48 @@ fn java_weak_random_bad_fixture_fires() {
 fn python_xxe_bad_fixture_fires() {
     assert_fixture("python/xxe", "bad");
 }
+
+// ------------------------------------------------------------------ one line per sink
+
+/// A bad fixture may mark the lines where the rule must fire with a trailing comment
+/// `// ruleid: <rule>` (Java) or `# ruleid: <rule>` (Python), as the framework fixtures do:
+/// each marked line needs a finding of the rule, so a fixture that shows many sinks tests
+/// every one of them, not just one.
+#[test]
+fn marked_lines_of_bad_fixtures_fire() {
+    let rules = builtin_rules();
+    let mut problems = Vec::new();
+    for r in &rules.rules {
+        let path = fixture(r, "bad");
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let marker = format!("ruleid: {}", r.id);
+        let marked: Vec<u32> = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| l.trim_end().ends_with(&marker))
+            .map(|(i, _)| i as u32 + 1)
+            .collect();
+        if marked.is_empty() {
+            continue;
+        }
+        let report = scan_paths(std::slice::from_ref(&path), &rules);
+        let hit: BTreeSet<u32> = report
+            .findings
+            .iter()
+            .filter(|f| f.rule_id == r.id)
+            .map(|f| f.location.start_line)
+            .collect();
+        let missed: Vec<u32> = marked.into_iter().filter(|l| !hit.contains(l)).collect();
+        if !missed.is_empty() {
+            problems.push(format!(
+                "{}: {} lines {missed:?} are marked `ruleid` but do not fire; the scan found:\n{}",
+                r.id,
+                rel(&path),
+                describe(&report)
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+}

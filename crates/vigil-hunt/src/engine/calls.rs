@@ -109,16 +109,14 @@ impl<'p> Engine<'p> {
 
         let mut result = self.call_result(fr, st, c, &site, recv.as_ref(), &args, &kwargs);
         self.mark_unsafe_parser(fr, st, c, &site, &args);
+        if let Some(ty) = self.mark_state(fr, st, Some(c), &site, &args, &kwargs) {
+            result.ty = Some(ty);
+        }
 
         self.check_call(fr, &site, recv.as_ref(), &args, &kwargs, c.span);
         result.taint = self.sanitize(&site, &args, &kwargs, result.taint);
-        if let Some(label) = self.source_label(&site, &args) {
-            let t = Taint::new(
-                self.rules.all,
-                fr.file,
-                c.span,
-                format!("{label} `{}`", call_text(c)),
-            );
+        if let Some((label, mask)) = self.source_label(&site, &args) {
+            let t = Taint::new(mask, fr.file, c.span, format!("{label} `{}`", call_text(c)));
             result.taint = union(result.taint, Some(&t));
         }
         if result.ty.is_none() {
@@ -546,7 +544,6 @@ impl<'p> Engine<'p> {
             is_new: true,
         };
         self.check_call(fr, &site, None, &args, &kwargs, span);
-        let _ = st;
         // The project's own classes: run the constructor to learn the fields.
         if let Some(&cr) = self.idx.classes_named(&simple, fr.file).first() {
             let init = self.sem.constructor_name();
@@ -593,11 +590,14 @@ impl<'p> Engine<'p> {
             v.konst = first.konst.clone().filter(|k| matches!(k, Lit::Str(_)));
         }
         v.taint = self.sanitize(&site, &args, &kwargs, t);
-        if let Some(label) = self.source_label(&site, &args) {
+        if let Some(ty) = self.mark_state(fr, st, None, &site, &args, &kwargs) {
+            v.ty = Some(ty);
+        }
+        if let Some((label, mask)) = self.source_label(&site, &args) {
             v.taint = union(
                 v.taint,
                 Some(&Taint::new(
-                    self.rules.all,
+                    mask,
                     fr.file,
                     span,
                     format!("{label} `new {simple}`"),

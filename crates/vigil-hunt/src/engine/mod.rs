@@ -55,6 +55,7 @@ pub struct LangRules<'r> {
     pub taint: Vec<(Mask, &'r Rule)>,
     pub patterns: Vec<&'r Rule>,
     pub lib: &'r Library,
+    /// The rules that general sources (request data) taint for.
     pub all: Mask,
     /// Whether public API parameters count as attacker data.
     pub entry: EntryPoints,
@@ -73,7 +74,12 @@ impl<'r> LangRules<'r> {
                 RuleKind::Pattern => patterns.push(r),
             }
         }
-        let all = taint.iter().fold(0, |m, (b, _)| m | b);
+        // Request data and other general sources taint for every rule but those that
+        // name their own sources.
+        let all = taint
+            .iter()
+            .filter(|(_, r)| !r.own_sources)
+            .fold(0, |m, (b, _)| m | b);
         LangRules {
             lang,
             taint,

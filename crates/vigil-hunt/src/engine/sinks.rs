@@ -38,17 +38,98 @@ impl<'p> Engine<'p> {
         }
     }
 
-    pub(super) fn source_label(&self, site: &Site, args: &[Val<'p>]) -> Option<String> {
+    /// The label of the source a call is, and the rules its data is dangerous for.
+    pub(super) fn source_label(&self, site: &Site, args: &[Val<'p>]) -> Option<(String, Mask)> {
         for spec in &self.rules.lib.sources {
             if self.spec_matches(spec, site, args, &[]) {
-                return Some(
-                    spec.label
-                        .clone()
-                        .unwrap_or_else(|| "untrusted input".into()),
-                );
+                let label = spec
+                    .label
+                    .clone()
+                    .unwrap_or_else(|| "untrusted input".into());
+                let mask = if spec.rules.is_empty() {
+                    self.rules.all
+                } else {
+                    self.rules
+                        .taint
+                        .iter()
+                        .filter(|(_, r)| spec.rules.contains(&r.id))
+                        .fold(0, |m, (b, _)| m | b)
+                };
+                if mask != 0 {
+                    return Some((label, mask));
+                }
             }
         }
         None
+    }
+
+    /// A call that puts a value into a state of the library's `states`
+    /// (`factory.setFeature(DISALLOW_DOCTYPE, true)`): the state's type, for the call's
+    /// result; a method's receiver variable gets it too.
+    pub(super) fn mark_state(
+        &mut self,
+        fr: &Frame<'p>,
+        st: &mut State<'p>,
+        c: Option<&'p Call>,
+        site: &Site,
+        args: &[Val<'p>],
+        kwargs: &[(&'p str, Val<'p>)],
+    ) -> Option<Rc<str>> {
+        let lib = self.rules.lib;
+        let text = |i: usize| -> String {
+            let v = args.get(i);
+            match (
+                v.and_then(|a| a.konst.as_ref()),
+                c.and_then(|c| c.args.get(i)),
+            ) {
+                (Some(l), _) => self.sem.const_text(l),
+                (None, Some(e)) if e.dotted().is_some() => e.dotted().unwrap_or_default(),
+                _ => v.and_then(|a| a.ty.as_deref()).unwrap_or("").to_string(),
+            }
+        };
+        let state = lib.states.iter().find(|s| {
+            let hit = if site.is_new {
+                let q = site.qual.as_deref().unwrap_or("");
+                s.new.iter().any(|n| n == q || simple_type(n) == site.name)
+            } else {
+                (site.has_value_receiver
+                    && s.methods.iter().any(|m| m == site.name)
+                    && (s.types.is_empty()
+                        || site
+                            .recv_ty
+                            .as_deref()
+                            .is_some_and(|t| s.types.iter().any(|x| x == t))))
+                    || site
+                        .qual
+                        .as_deref()
+                        .is_some_and(|q| s.calls.iter().any(|p| qual_matches(q, p)))
+            };
+            hit && s.name_re.as_ref().is_none_or(|re| re.is_match(&text(0)))
+                && s.value_re
+                    .as_ref()
+                    .is_none_or(|re| !args.is_empty() && re.is_match(&text(args.len() - 1)))
+                && s.kwarg.as_ref().is_none_or(|k| {
+                    kwargs.iter().any(|(n, v)| {
+                        n == k
+                            && s.kwarg_re.as_ref().is_none_or(|re| {
+                                v.konst
+                                    .as_ref()
+                                    .is_some_and(|l| re.is_match(&self.sem.const_text(l)))
+                            })
+                    })
+                })
+        })?;
+        let ty: Rc<str> = state.ty.as_str().into();
+        if !site.is_new
+            && site.has_value_receiver
+            && let Some(path) = c.and_then(|c| c.receiver.as_ref()).and_then(|r| r.dotted())
+            && self.is_value_ref(fr, st, &path)
+        {
+            let mut v = st.get(&path).cloned().unwrap_or_default();
+            v.ty = Some(ty.clone());
+            self.write_path(fr, st, &path, v);
+        }
+        Some(ty)
     }
 
     pub(super) fn return_type(&self, site: &Site) -> Option<Rc<str>> {
@@ -119,7 +200,11 @@ impl<'p> Engine<'p> {
             }
         }
         if let Some(i) = spec.parser_arg
-            && args.get(i).and_then(|a| a.ty.as_deref()) != Some(UNSAFE_PARSER)
+            && args
+                .get(i)
+                .or_else(|| kwargs.iter().find(|(n, _)| *n == "parser").map(|(_, v)| v))
+                .and_then(|a| a.ty.as_deref())
+                != Some(UNSAFE_PARSER)
         {
             return false;
         }
@@ -181,16 +266,20 @@ impl<'p> Engine<'p> {
                     continue;
                 }
                 let mut t: Option<Taint> = None;
+                let taint_of = |a: &Val<'p>| match &spec.argv_re {
+                    Some(re) => argv_taint(self.sem, re, a),
+                    None => a.all_taint(),
+                };
                 if spec.kwargs.is_empty() || spec.args.is_some() {
                     for (i, a) in args.iter().enumerate() {
                         if spec.args.as_ref().is_none_or(|s| s.contains(&i)) {
-                            t = union(t, a.all_taint().as_ref());
+                            t = union(t, taint_of(a).as_ref());
                         }
                     }
                 }
                 for (k, a) in kwargs {
                     if spec.kwargs.iter().any(|x| x == k) {
-                        t = union(t, a.all_taint().as_ref());
+                        t = union(t, taint_of(a).as_ref());
                     }
                 }
                 if spec.returns_of.is_empty() && spec.args.as_ref().is_some_and(|a| a.is_empty()) {
@@ -375,6 +464,25 @@ impl<'p> Engine<'p> {
     }
 }
 
+/// The taint of an argument vector that matters: a constant program that is not a shell or
+/// an interpreter (`["ls", "-l", name]`) runs with whatever arguments, so only the program
+/// itself (or the list as a whole, where its elements are not known) can be injected.
+fn argv_taint<'p>(
+    sem: &dyn LanguageSemantics,
+    shells: &regex::Regex,
+    a: &Val<'p>,
+) -> Option<Taint> {
+    if let Some(e) = &a.elems
+        && let Elems::List(items) = &**e
+        && let Some(first) = items.first()
+        && let Some(prog) = &first.konst
+        && !shells.is_match(&sem.const_text(prog))
+    {
+        return union(a.taint.clone(), first.all_taint().as_ref());
+    }
+    a.all_taint()
+}
+
 pub(super) fn path_has_prefix(path: &str, prefix: &str) -> bool {
     path == prefix
         || path
@@ -383,10 +491,13 @@ pub(super) fn path_has_prefix(path: &str, prefix: &str) -> bool {
 }
 
 /// `q` is the resolved name of a call; `pattern` a rule's name (suffix on segment boundary,
-/// or `prefix.*`).
+/// or `prefix.*`). `builtins.open` is the built-in `open` itself, not any `x.open`.
 pub(super) fn qual_matches(q: &str, pattern: &str) -> bool {
     if let Some(prefix) = pattern.strip_suffix(".*") {
         return q.strip_prefix(prefix).is_some_and(|r| r.starts_with('.'));
+    }
+    if let Some(name) = pattern.strip_prefix("builtins.") {
+        return q == name || q == pattern;
     }
     q == pattern || q.strip_suffix(pattern).is_some_and(|r| r.ends_with('.'))
 }
@@ -418,6 +529,10 @@ mod tests {
         assert!(qual_matches("subprocess.run", "subprocess.*"));
         assert!(!qual_matches("subprocess", "subprocess.*"));
         assert!(!qual_matches("subprocessx.run", "subprocess.*"));
+        assert!(qual_matches("open", "builtins.open"));
+        assert!(qual_matches("builtins.open", "builtins.open"));
+        assert!(!qual_matches("PIL.Image.open", "builtins.open"));
+        assert!(!qual_matches("ZipFile.open", "builtins.open"));
         assert!(path_has_prefix(
             "flask.request.args.get",
             "flask.request.args"
