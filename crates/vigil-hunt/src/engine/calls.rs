@@ -335,6 +335,8 @@ impl<'p> Engine<'p> {
         let this = recv.cloned();
         let mut out: Option<Val<'p>> = None;
         let mut after: Option<Val<'p>> = None;
+        let mut mutated: Vec<(&'p Expr, Val<'p>)> = Vec::new();
+        let n_targets = targets.len();
         for (file, cls, f) in targets {
             self.last_this = None;
             let v = self.invoke(fr, file, cls, f, this.clone(), args, kwargs, c.span)?;
@@ -344,6 +346,18 @@ impl<'p> Engine<'p> {
                     None => a,
                 });
             }
+            for (i, name, v) in std::mem::take(&mut self.last_args) {
+                let arg = c
+                    .args
+                    .get(i)
+                    .or_else(|| c.kwargs.iter().find(|(k, _)| k == name).map(|(_, e)| e));
+                if let Some(e) = arg {
+                    match mutated.iter_mut().find(|(x, _)| std::ptr::eq(*x, e)) {
+                        Some((_, old)) => *old = old.join(&v),
+                        None => mutated.push((e, v)),
+                    }
+                }
+            }
             out = Some(match out {
                 Some(o) => o.join(&v),
                 None => v,
@@ -351,6 +365,23 @@ impl<'p> Engine<'p> {
         }
         if let Some(obj) = after {
             self.write_back_object(fr, st, c, obj);
+        }
+        // What the callee stored into the objects passed to it is in them afterwards. With
+        // several possible callees, one that leaves an argument alone may run too.
+        for (e, mut v) in mutated {
+            if let Some(path) = e.dotted()
+                && self.is_value_ref(fr, st, &path)
+            {
+                if n_targets > 1 {
+                    v = v.join(&self.eval_path(fr, st, &path));
+                }
+                if let Some(t) = &v.taint {
+                    v.taint = Some(t.step(fr.file, c.span, || {
+                        format!("stored into `{path}` by `{}`", c.name)
+                    }));
+                }
+                self.write_path(fr, st, &path, v);
+            }
         }
         out
     }
@@ -431,8 +462,9 @@ impl<'p> Engine<'p> {
             t.signature(&mut h);
         }
         let key = (ptr as usize, h.finish());
-        if let Some((v, after)) = self.cache.get(&key) {
+        if let Some((v, after, mutated)) = self.cache.get(&key) {
             let (v, after) = (v.clone(), after.clone());
+            self.last_args = mutated.clone();
             self.last_this = after;
             return Some(self.returned(caller, f, v, span));
         }
@@ -440,6 +472,7 @@ impl<'p> Engine<'p> {
             self.cache.clear();
         }
         let mut fr = self.frame(file, class, Some(f));
+        fr.track_exits = true;
         let mut st = State::default();
         let mut params = f.params.iter().peekable();
         if class.is_some() && params.peek().is_some_and(|p| self.sem.is_receiver_param(p)) {
@@ -461,10 +494,14 @@ impl<'p> Engine<'p> {
             }
             st.set(self_name, this_val.clone());
         }
+        // The objects the caller passed, as they came in: what differs at the end was
+        // stored into them.
+        let mut passed: Vec<(usize, &'p Param, u64)> = Vec::new();
         for (i, p) in params.iter().enumerate() {
-            let mut v = if let Some(a) = args.get(i) {
-                a.clone()
-            } else if let Some((_, a)) = kwargs.iter().find(|(k, _)| *k == p.name) {
+            let given = args
+                .get(i)
+                .or_else(|| kwargs.iter().find(|(k, _)| *k == p.name).map(|(_, a)| a));
+            let mut v = if let Some(a) = given {
                 a.clone()
             } else if let Some(d) = &p.default {
                 self.eval(&mut fr, &mut st, d)
@@ -478,6 +515,9 @@ impl<'p> Engine<'p> {
             }
             if v.ty.is_none() {
                 v.ty = p.ty.as_ref().map(|t| simple_type(t).as_str().into());
+            }
+            if given.is_some() {
+                passed.push((i, p, fingerprint(&v)));
             }
             st.set(&p.name, v);
         }
@@ -494,6 +534,18 @@ impl<'p> Engine<'p> {
         self.stack.push(ptr);
         self.block(&mut fr, &mut st, &f.body);
         self.stack.pop();
+        let st = fr.exit_state(&st);
+        let mut mutated = Vec::new();
+        for (i, p, before) in passed {
+            if fr.rebound.iter().any(|r| *r == p.name) {
+                continue;
+            }
+            let Some(v) = st.get(&p.name) else { continue };
+            let end = with_field_vars(&st, &p.name, v);
+            if fingerprint(&end) != before {
+                mutated.push((i, p.name.as_str(), end));
+            }
+        }
         let is_ctor = f.name == self.sem.constructor_name();
         let after = (class.is_some() && !is_ctor && !f.is_static)
             .then(|| object_from_fields(&st, self_name, &this_val));
@@ -502,7 +554,9 @@ impl<'p> Engine<'p> {
         } else {
             fr.ret.unwrap_or_default()
         };
-        self.cache.insert(key, (ret.clone(), after.clone()));
+        self.cache
+            .insert(key, (ret.clone(), after.clone(), mutated.clone()));
+        self.last_args = mutated;
         self.last_this = after;
         Some(self.returned(caller, f, ret, span))
     }
@@ -606,6 +660,27 @@ impl<'p> Engine<'p> {
         }
         v
     }
+}
+
+/// What identifies a value for "did the callee change it": its signature.
+fn fingerprint(v: &Val) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    v.signature(&mut h);
+    h.finish()
+}
+
+/// `name`'s value with the fields written as `name.field` variables folded in.
+fn with_field_vars<'p>(st: &State<'p>, name: &str, v: &Val<'p>) -> Val<'p> {
+    let prefix = format!("{name}.");
+    let mut out = v.clone();
+    for (k, fv) in &st.vars {
+        if let Some(field) = k.strip_prefix(&prefix)
+            && !field.contains('.')
+        {
+            out = super::stmt::with_field(&out, field, fv.clone());
+        }
+    }
+    out
 }
 
 pub(super) fn call_text(c: &Call) -> String {

@@ -332,9 +332,11 @@ impl<'p> Engine<'p> {
         }
         if let Some(e) = &o.elems
             && let Elems::Map(m) = &**e
-            && let Some(v) = m.get(name)
         {
-            return v.clone();
+            // Fields are kept apart: one that was never set holds none of the others' data.
+            let mut v = m.get(name).cloned().unwrap_or_default();
+            v.taint = union(v.taint, o.taint.as_ref());
+            return v;
         }
         let mut v = Val::tainted(o.all_taint());
         // Known attribute types (e.g. `Path.parent` is a `Path`).
