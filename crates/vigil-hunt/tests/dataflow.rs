@@ -787,7 +787,6 @@ def dicts():
 }
 
 #[test]
-#[ignore = "work in progress: lambdas at library calls"]
 fn lambdas_streams_and_comprehensions_run_over_the_elements() {
     let java = r#"import java.util.*;
 import java.util.stream.*;
@@ -866,7 +865,6 @@ def comprehensions():
 }
 
 #[test]
-#[ignore = "work in progress: dataclass fields"]
 fn object_fields_travel_between_methods() {
     let java = r#"import javax.servlet.http.*;
 class User {

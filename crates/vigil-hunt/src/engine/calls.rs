@@ -2,8 +2,9 @@
 //! code, analysed in the caller's context (overloads, interface implementations, a cache
 //! by argument signature, fields written back to the receiver).
 
-use super::collections::object_from_fields;
+use super::collections::{iter_elem, object_from_fields};
 use super::constfold::{bounded, fold_call};
+use super::expr::merge_effects;
 use super::semantics::StaticNames;
 use super::*;
 use crate::project::pick_overload;
@@ -152,6 +153,21 @@ impl<'p> Engine<'p> {
         if let Some(v) = self.call_project(fr, st, c, recv, args, kwargs) {
             return v;
         }
+        // Functions handed to library code run on its elements; what they return stands for
+        // them in the result.
+        let applied: Vec<Val<'p>>;
+        let args = if args.iter().any(|a| a.func.is_some()) {
+            let (with_returns, returned) = self.apply_callbacks(fr, st, recv, args);
+            if self.rules.lib.mappers.iter().any(|m| m == &c.name)
+                && let Some(t) = returned
+            {
+                return Val::tainted(t);
+            }
+            applied = with_returns;
+            &applied[..]
+        } else {
+            args
+        };
         for spec in &self.rules.lib.cleansers {
             if self.spec_matches(spec, site, args, kwargs) {
                 return Val {
@@ -216,6 +232,59 @@ impl<'p> Engine<'p> {
             return updated;
         }
         Val::tainted(t)
+    }
+
+    /// Run each function among `args` once on the elements of the receiver (or, without
+    /// one, of the other arguments), in the caller's state: what it stores into captured
+    /// objects stays there. Returns the arguments with each function standing for its
+    /// return value, and those values' taint (`None` when no function could run).
+    fn apply_callbacks(
+        &mut self,
+        fr: &mut Frame<'p>,
+        st: &mut State<'p>,
+        recv: Option<&Val<'p>>,
+        args: &[Val<'p>],
+    ) -> (Vec<Val<'p>>, Option<Option<Taint>>) {
+        let elem = match recv {
+            Some(r) => iter_elem(r),
+            None => args
+                .iter()
+                .filter(|a| a.func.is_none())
+                .fold(Val::default(), |acc, a| acc.join(&iter_elem(a))),
+        };
+        let mut out = args.to_vec();
+        let mut returned: Option<Option<Taint>> = None;
+        for a in out.iter_mut() {
+            let Some((file, f)) = a.func else { continue };
+            let ptr = f as *const Function;
+            if self.stack.len() >= MAX_CALL_DEPTH || self.stack.contains(&ptr) || self.over_budget()
+            {
+                continue;
+            }
+            let mut ls = st.clone();
+            let mut lfr = self.frame(file, fr.class, Some(f));
+            lfr.track_exits = true;
+            for p in &f.params {
+                let mut v = elem.clone();
+                if let Some(t) = &v.taint {
+                    v.taint = Some(t.step(file, f.span, || {
+                        format!("passed to a lambda as `{}`", p.name)
+                    }));
+                }
+                ls.set(&p.name, v);
+            }
+            self.stack.push(ptr);
+            self.block(&mut lfr, &mut ls, &f.body);
+            self.stack.pop();
+            let end = lfr.exit_state(&ls);
+            // It may run any number of times, none included; its parameters are its own.
+            merge_effects(st, end, |root| f.params.iter().any(|p| p.name == root));
+            let ret = lfr.ret.unwrap_or_default().all_taint();
+            a.taint = ret.clone();
+            a.func = None;
+            returned = Some(union(returned.flatten(), ret.as_ref()));
+        }
+        (out, returned)
     }
 
     pub(super) fn eval_path(
@@ -622,6 +691,9 @@ impl<'p> Engine<'p> {
                 v.ty = Some(cr.class.name.as_str().into());
                 return v;
             }
+            if let Some(v) = declared_fields_object(cr.class, &this, &args, &kwargs) {
+                return v;
+            }
             let mut t = None;
             for a in &args {
                 t = union(t, a.all_taint().as_ref());
@@ -660,6 +732,47 @@ impl<'p> Engine<'p> {
         }
         v
     }
+}
+
+/// A class without a constructor of its own that is called with arguments gets them as its
+/// declared fields, in order or by name: what dataclasses, named tuples and model classes
+/// generate. `None` where the class declares no typed fields, or takes more arguments.
+fn declared_fields_object<'p>(
+    class: &Class,
+    this: &Val<'p>,
+    args: &[Val<'p>],
+    kwargs: &[(&'p str, Val<'p>)],
+) -> Option<Val<'p>> {
+    let fields: Vec<&vigil_code::Field> = class.fields.iter().filter(|f| f.ty.is_some()).collect();
+    if fields.is_empty() || args.len() > fields.len() || (args.is_empty() && kwargs.is_empty()) {
+        return None;
+    }
+    let mut m = std::collections::BTreeMap::new();
+    for (i, f) in fields.iter().enumerate() {
+        let v = if let Some(a) = args.get(i) {
+            a.clone()
+        } else if let Some((_, a)) = kwargs.iter().find(|(k, _)| *k == f.name) {
+            a.clone()
+        } else if let Some(Expr::Lit(l)) = &f.init {
+            Val::konst(l.clone())
+        } else {
+            Val::default()
+        };
+        let mut v = v;
+        if v.ty.is_none() {
+            v.ty = f.ty.as_deref().map(|t| simple_type(t).as_str().into());
+        }
+        m.insert(f.name.clone(), v);
+    }
+    // Keywords that name no declared field still reach the object somewhere.
+    let mut v = this.clone();
+    for (k, a) in kwargs {
+        if !fields.iter().any(|f| f.name == *k) {
+            v.taint = union(v.taint, a.all_taint().as_ref());
+        }
+    }
+    v.elems = Some(Rc::new(Elems::Map(m)));
+    Some(v.bounded())
 }
 
 /// What identifies a value for "did the callee change it": its signature.

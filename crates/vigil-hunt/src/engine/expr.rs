@@ -1,6 +1,6 @@
 //! Expressions, names, fields and static references.
 
-use super::collections::{elem_at, key_text};
+use super::collections::{elem_at, iter_elem, key_text};
 use super::constfold::{bounded, fold};
 use super::semantics::StaticNames;
 use super::sinks::path_has_prefix;
@@ -146,6 +146,9 @@ impl<'p> Engine<'p> {
                 self.assign(fr, st, target, v.clone(), Span::default());
                 v
             }
+            Expr::Comprehension { clauses, key, elem } => {
+                self.comprehension(fr, st, clauses, key.as_deref(), elem)
+            }
             Expr::Unknown(kids) => {
                 let mut t = None;
                 for k in kids {
@@ -155,6 +158,42 @@ impl<'p> Engine<'p> {
                 Val::tainted(t)
             }
         }
+    }
+
+    /// A comprehension runs its element for each binding of its clauses, in a scope of its
+    /// own: the loop variables do not leak, what it stores into other objects does.
+    fn comprehension(
+        &mut self,
+        fr: &mut Frame<'p>,
+        st: &mut State<'p>,
+        clauses: &'p [Clause],
+        key: Option<&'p Expr>,
+        elem: &'p Expr,
+    ) -> Val<'p> {
+        let mut cs = st.clone();
+        let mut bound: Vec<&'p str> = Vec::new();
+        for c in clauses {
+            match c {
+                Clause::For(target, iter) => {
+                    let it = self.eval(fr, &mut cs, iter);
+                    let e = iter_elem(&it);
+                    target_names(target, &mut bound);
+                    self.assign(fr, &mut cs, target, e, Span::default());
+                }
+                Clause::If(cond) => {
+                    self.eval(fr, &mut cs, cond);
+                }
+            }
+        }
+        let k = key.map(|k| self.eval(fr, &mut cs, k));
+        let v = self.eval(fr, &mut cs, elem);
+        merge_effects(st, cs, |root| bound.contains(&root));
+        let mut out = Val::tainted(v.all_taint());
+        if let Some(k) = k {
+            out.taint = union(out.taint, k.all_taint().as_ref());
+        }
+        out.ty = Some(if key.is_some() { "dict" } else { "list" }.into());
+        out
     }
 
     pub(super) fn name(&mut self, fr: &mut Frame<'p>, st: &mut State<'p>, n: &str) -> Val<'p> {
@@ -467,6 +506,38 @@ impl<'p> Engine<'p> {
             }
         }
     }
+}
+
+/// The names a target binds.
+fn target_names<'p>(t: &'p Target, out: &mut Vec<&'p str>) {
+    match t {
+        Target::Var(n) => out.push(n),
+        Target::Tuple(ts) => ts.iter().for_each(|t| target_names(t, out)),
+        _ => {}
+    }
+}
+
+/// Fold what a nested scope (a lambda's body, a comprehension) did, which may run any number
+/// of times or none, back into the enclosing state `st`. Names for which `own(root)` holds
+/// are the scope's own and stay as `st` had them; so do names `st` does not know.
+pub(super) fn merge_effects<'p>(
+    st: &mut State<'p>,
+    mut end: State<'p>,
+    own: impl Fn(&str) -> bool,
+) {
+    let mine = |k: &str| {
+        let root = k.split('.').next().unwrap_or(k);
+        own(root) || st.get(root).is_none()
+    };
+    end.vars.retain(|k, _| !mine(k));
+    for (k, v) in &st.vars {
+        if mine(k) {
+            end.vars.insert(k.clone(), v.clone());
+        }
+    }
+    end.aliases.retain(|a| !mine(&a.a) && !mine(&a.b));
+    end.dead = false;
+    *st = st.join(&end);
 }
 
 #[cfg(test)]
