@@ -606,7 +606,7 @@ impl<'p> Engine<'p> {
         let st = fr.exit_state(&st);
         let mut mutated = Vec::new();
         for (i, p, before) in passed {
-            if fr.rebound.iter().any(|r| *r == p.name) {
+            if fr.rebound.contains(&p.name) {
                 continue;
             }
             let Some(v) = st.get(&p.name) else { continue };
