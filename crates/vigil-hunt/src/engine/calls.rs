@@ -347,6 +347,10 @@ impl<'p> Engine<'p> {
                     }
                 }
             }
+            // A method of a function value (`f.apply(x)`, `task.run()`) calls the function.
+            Some(_) if let Some((file, f)) = recv.and_then(|v| v.func) => {
+                targets.push((file, None, f));
+            }
             Some(r) => {
                 let d = r.dotted();
                 let is_static = d.as_deref().is_some_and(|d| !self.is_value_ref(fr, st, d));

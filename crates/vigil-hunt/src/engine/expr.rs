@@ -229,11 +229,23 @@ impl<'p> Engine<'p> {
                 return v;
             }
             let module = &self.idx.units[fr.file].module;
+            // A function of the project named as a value (`map(clean, xs)`) can be called
+            // through it.
+            if let Some(f) = module.functions.iter().find(|f| f.name == n) {
+                return Val {
+                    func: Some((fr.file, f)),
+                    ..Val::default()
+                };
+            }
             if let Some(i) = module.imports.iter().rev().find(|i| i.alias == n) {
                 let last = i.path.rsplit('.').next().unwrap_or(&i.path);
                 return Val {
                     module_path: Some(i.path.as_str().into()),
                     ty: Some(last.into()),
+                    func: self
+                        .module_function(&i.path, 1)
+                        .first()
+                        .map(|&(file, _, f)| (file, f)),
                     ..Val::default()
                 };
             }
