@@ -647,6 +647,12 @@ def copy(src, dst):
 def put(d, v):
     d["k"] = v
 
+def extend(lst, v):
+    lst += [v]
+
+def concat(s, v):
+    s += v
+
 def lists():
     lst = []
     fill(lst)
@@ -673,6 +679,13 @@ def between():
     put(d, request.args["c"])
     os.system(d["k"])  # FIRE
     os.system(d["j"])
+    ext = ["ls"]
+    extend(ext, request.args["c"])
+    os.system(ext[1])  # FIRE
+    os.system(ext[0])
+    text = "ls"
+    concat(text, request.args["c"])
+    os.system(text)
 "#;
     let found = run(&[
         ("Mut.java", java),
@@ -722,6 +735,15 @@ class Alias {
         g.setName(req.getParameter("c"));
         Runtime.getRuntime().exec(f.getName()); // FIRE
     }
+    void maybe(HttpServletRequest req, boolean c) throws Exception {
+        List<String> a = new ArrayList<>();
+        a.add("ls");
+        List<String> b = new ArrayList<>();
+        if (c) b = a;
+        b.add(req.getParameter("c"));
+        // A may-alias updates weakly: `a` may or may not hold the new element.
+        Runtime.getRuntime().exec(a.get(1)); // FIRE
+    }
     void values(HttpServletRequest req) throws Exception {
         String s = "ls";
         String t = s;
@@ -767,6 +789,13 @@ def dicts():
     t = s
     t += request.args["c"]
     os.system(s)
+
+def extended():
+    a = ["ls"]
+    b = a
+    b += [request.args["c"]]
+    os.system(a[1])  # FIRE
+    os.system(a[0])
 "#;
     let found = run(&[
         ("Alias.java", java),

@@ -500,6 +500,19 @@ impl<'p> Engine<'p> {
             }
             return v;
         }
+        // Two lists added: one list with the elements of both, each kept apart.
+        if op == Add
+            && let (Some(Elems::List(a)), Some(Elems::List(b))) =
+                (l.elems.as_deref(), r.elems.as_deref())
+        {
+            return Val {
+                taint: union(l.taint.clone(), r.taint.as_ref()),
+                ty: l.ty.clone(),
+                elems: Some(Rc::new(Elems::List(a.iter().chain(b).cloned().collect()))),
+                ..Val::default()
+            }
+            .bounded();
+        }
         match op {
             Eq | Ne | Lt | Le | Gt | Ge | And | Or | In | NotIn => Val::typed("boolean"),
             _ => {

@@ -27,8 +27,12 @@ impl<'p> Engine<'p> {
                     Some(e) => self.eval(fr, st, e),
                     None => Val::default(),
                 };
+                let mut in_place = false;
                 if let Some(op) = op {
                     let old = self.read_target(fr, st, target);
+                    in_place = *op == BinOp::Add
+                        && self.sem.augmented_add_extends_lists()
+                        && is_list(&old);
                     v = self.binop(*op, &old, &v);
                 }
                 if v.ty.is_none()
@@ -47,6 +51,11 @@ impl<'p> Engine<'p> {
                     v.taint = Some(t.step(fr.file, *span, || format!("assigned to `{name}`")));
                 }
                 let shares = alias_source(value.as_ref(), &v, st);
+                // `xs += ys` of a list changes the list, not which list `xs` names.
+                if in_place && let Target::Var(n) = target {
+                    self.write_path(fr, st, n, v);
+                    return;
+                }
                 match (target, ty) {
                     // A declaration always binds a local, even where a field has its name.
                     (Target::Var(n), Some(_)) => {
@@ -594,6 +603,13 @@ fn alias_source<'e>(value: Option<&'e Expr>, v: &Val, st: &State) -> Option<&'e 
         None => v.konst.is_some(),
     };
     (!scalar && st.get(from).is_some()).then_some(from.as_str())
+}
+
+fn is_list(v: &Val) -> bool {
+    matches!(v.elems.as_deref(), Some(Elems::List(_)))
+        || v.ty
+            .as_deref()
+            .is_some_and(super::collections::is_list_type)
 }
 
 /// `obj` with field `name` set to `v`: objects and dicts keep their fields apart; anything

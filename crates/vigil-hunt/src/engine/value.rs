@@ -526,6 +526,50 @@ mod tests {
     }
 
     #[test]
+    fn aliases_join_as_must_on_both_sides_and_may_on_one() {
+        let mut base = State::default();
+        base.set("a", Val::default());
+        base.set("b", Val::default());
+        base.set("c", Val::default());
+        let mut both = base.clone();
+        both.alias("b", "a");
+        let mut one = both.clone();
+        one.alias("c", "b");
+        // `c = b` also makes `c` an alias of `a`.
+        assert_eq!(one.aliases_of("c").len(), 2);
+        let j = one.join(&both);
+        assert_eq!(
+            j.aliases_of("a"),
+            vec![("b".into(), true), ("c".into(), false)]
+        );
+        // Rebinding a name ends its aliases.
+        let mut r = j.clone();
+        r.unalias("b");
+        assert_eq!(r.aliases_of("a"), vec![("c".into(), false)]);
+        assert!(!j.same_as(&r));
+    }
+
+    #[test]
+    fn a_join_with_unknown_elements_keeps_the_known_ones_apart() {
+        let known = Val {
+            elems: Some(Rc::new(Elems::List(vec![
+                Val::konst(Lit::Str("ls".into())),
+                tainted(1),
+            ]))),
+            ..Val::default()
+        };
+        let j = known.join(&Val::default());
+        let Some(Elems::List(l)) = j.elems.as_deref() else {
+            panic!("the known side's elements stay");
+        };
+        assert!(l[0].taint.is_none() && l[0].konst.is_none());
+        assert!(l[1].taint.is_some());
+        // The unknown side's data is the whole value's.
+        let j = known.join(&tainted(2));
+        assert_eq!(j.taint.map(|t| t.mask), Some(2));
+    }
+
+    #[test]
     fn loop_widening_forgets_constants_that_change() {
         let mut prev = State::default();
         prev.set("i", Val::konst(Lit::Int(0)));
