@@ -104,8 +104,24 @@ pub enum Expr {
         value: Box<Expr>,
         op: Option<BinOp>,
     },
+    /// `[elem for x in xs if c]` and the other comprehensions: the clauses bind in order
+    /// and `elem` (with `key`, for a dict) is evaluated for each binding.
+    Comprehension {
+        clauses: Vec<Clause>,
+        key: Option<Box<Expr>>,
+        elem: Box<Expr>,
+    },
     /// Something the adapter does not model; its children still carry their taint.
     Unknown(Vec<Expr>),
+}
+
+/// One clause of a comprehension.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Clause {
+    /// `for target in iter`
+    For(Target, Expr),
+    /// `if cond`
+    If(Expr),
 }
 
 impl Expr {

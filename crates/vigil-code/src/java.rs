@@ -586,6 +586,50 @@ impl<'s> Lower<'s> {
         .unwrap_or_default()
     }
 
+    /// `Type::method`, `obj::method`, `Type::new` as the lambda it stands for, taking one
+    /// argument: `x -> Type.method(x)`, `x -> obj.method(x)`, `x -> new Type(x)`. An
+    /// unbound instance method (`String::trim`) becomes a static-looking call that still
+    /// carries its argument.
+    fn method_reference(&mut self, node: Node) -> Expr {
+        const ARG: &str = "$arg";
+        let sp = span(node);
+        let kids = named_children(node);
+        let Some(&owner) = kids.first() else {
+            return Expr::Unknown(vec![]);
+        };
+        let arg = Expr::Name(ARG.into());
+        let body = match kids.get(1) {
+            Some(&m) if m.kind() == "identifier" => Expr::Call(Box::new(Call {
+                receiver: Some(self.expr(owner)),
+                name: self.t(m).to_string(),
+                args: vec![arg],
+                kwargs: Vec::new(),
+                span: sp,
+            })),
+            _ => Expr::New {
+                class: self.t(owner).to_string(),
+                args: vec![arg],
+                body: None,
+                span: sp,
+            },
+        };
+        Expr::Lambda(Box::new(Function {
+            name: "<lambda>".into(),
+            params: vec![Param {
+                name: ARG.into(),
+                ty: None,
+                default: None,
+                annotations: Vec::new(),
+            }],
+            body: vec![Stmt::Return(Some(body), sp)],
+            ret_ty: None,
+            decorators: Vec::new(),
+            is_static: false,
+            is_public: false,
+            span: sp,
+        }))
+    }
+
     fn expr(&mut self, node: Node) -> Expr {
         if self.depth > MAX_DEPTH {
             return Expr::Unknown(vec![]);
@@ -868,7 +912,8 @@ impl<'s> Lower<'s> {
                 // A boolean: it carries no data of its operand.
                 Expr::Unknown(vec![])
             }
-            "class_literal" | "method_reference" => Expr::Unknown(vec![]),
+            "class_literal" => Expr::Unknown(vec![]),
+            "method_reference" => self.method_reference(node),
             "update_expression" => {
                 // `i++` / `--i`: an assignment of `i ± 1`, so constants do not go stale.
                 let text = self.t(node);

@@ -972,8 +972,12 @@ impl<'s> Lower<'s> {
                 .map(|v| self.expr(v))
                 .unwrap_or_else(unknown),
             "comment" | "ellipsis" => unknown(),
+            "list_comprehension"
+            | "set_comprehension"
+            | "generator_expression"
+            | "dictionary_comprehension" => self.comprehension(node),
             _ => {
-                // Comprehensions and anything else: a mix of their parts.
+                // Anything else: a mix of their parts.
                 let kids = named_children(node)
                     .into_iter()
                     .filter(|c| c.kind() != "comment")
@@ -981,6 +985,48 @@ impl<'s> Lower<'s> {
                     .collect();
                 Expr::Unknown(kids)
             }
+        }
+    }
+
+    fn comprehension(&mut self, node: Node) -> Expr {
+        let (key, elem) = match field(node, "body") {
+            Some(b) if b.kind() == "pair" => (
+                Some(Box::new(
+                    field(b, "key")
+                        .map(|k| self.expr(k))
+                        .unwrap_or_else(unknown),
+                )),
+                field(b, "value")
+                    .map(|v| self.expr(v))
+                    .unwrap_or_else(unknown),
+            ),
+            Some(b) => (None, self.expr(b)),
+            None => (None, unknown()),
+        };
+        let mut clauses = Vec::new();
+        for c in named_children(node) {
+            match c.kind() {
+                "for_in_clause" => {
+                    let target = field(c, "left")
+                        .map(|l| self.target(l))
+                        .unwrap_or(Target::Other(unknown()));
+                    let iter = field(c, "right")
+                        .map(|r| self.expr(r))
+                        .unwrap_or_else(unknown);
+                    clauses.push(Clause::For(target, iter));
+                }
+                "if_clause" => {
+                    if let Some(cond) = named_children(c).into_iter().next() {
+                        clauses.push(Clause::If(self.expr(cond)));
+                    }
+                }
+                _ => {}
+            }
+        }
+        Expr::Comprehension {
+            clauses,
+            key,
+            elem: Box::new(elem),
         }
     }
 

@@ -315,6 +315,10 @@ pub struct Library {
     /// Methods that store their arguments into the receiver (`sb.append(x)`, `list.add(x)`).
     #[serde(default)]
     pub mutators: Vec<String>,
+    /// Calls whose result is what their function argument returns for each element, none
+    /// of the elements themselves (`stream.map(f)`, `optional.map(f)`, Python's `map(f, xs)`).
+    #[serde(default)]
+    pub mappers: Vec<String>,
     /// Calls that switch their receiver (an XML parser) to resolving external entities,
     /// when their last argument is true.
     #[serde(default)]
@@ -461,6 +465,7 @@ impl RuleSet {
                         entry.cleansers.extend(lib.cleansers);
                         entry.returns.extend(lib.returns);
                         entry.mutators.extend(lib.mutators);
+                        entry.mappers.extend(lib.mappers);
                         entry.unsafe_parsers.extend(lib.unsafe_parsers);
                         entry.params.extend(lib.params);
                         entry.scalar_types.extend(lib.scalar_types);

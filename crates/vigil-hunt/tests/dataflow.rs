@@ -688,3 +688,542 @@ public class Unzip extends HttpServlet {
     assert_eq!(of("java/path-traversal"), [8], "{found:?}");
     assert!(of("java/xss").is_empty(), "{found:?}");
 }
+
+/// The lines of `src` that carry `marker` (1-based): where a test expects a finding.
+fn marked(src: &str, marker: &str) -> Vec<u32> {
+    src.lines()
+        .enumerate()
+        .filter(|(_, l)| l.contains(marker))
+        .map(|(i, _)| i as u32 + 1)
+        .collect()
+}
+
+/// The sorted lines of `file` where `rule` was found.
+fn found_lines(found: &[(String, String, u32)], file: &str, rule: &str) -> Vec<u32> {
+    let mut v: Vec<u32> = found
+        .iter()
+        .filter(|(f, r, _)| f == file && r == rule)
+        .map(|(_, _, l)| *l)
+        .collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+const JAVA_DTO: &str = r#"
+class Dto {
+    String name;
+    String other = "ls";
+    void setName(String n) { this.name = n; }
+    String getName() { return name; }
+}
+"#;
+
+const PY_BOX: &str = r#"
+class Box:
+    def __init__(self):
+        self.name = "ls"
+        self.other = "ls"
+"#;
+
+#[test]
+fn callees_that_mutate_their_arguments_taint_them_in_the_caller() {
+    let java = r#"import java.util.*;
+import javax.servlet.http.*;
+class Mut {
+    static void fill(List<String> l, HttpServletRequest req) { l.add(req.getParameter("c")); }
+    static void fillConst(List<String> l) { l.add("ls"); }
+    static void build(StringBuilder sb, String v) { sb.append(v); }
+    static void rebind(StringBuilder sb, String v) { sb = new StringBuilder(); sb.append(v); }
+    static void name(Dto d, String v) { d.name = v; }
+    static void viaSetter(Dto d, String v) { d.setName(v); }
+    static void copy(List<String> from, List<String> to) { to.add(from.get(0)); }
+    void lists(HttpServletRequest req) throws Exception {
+        List<String> l = new ArrayList<>();
+        fill(l, req);
+        Runtime.getRuntime().exec(l.get(0)); // FIRE
+        List<String> k = new ArrayList<>();
+        fillConst(k);
+        Runtime.getRuntime().exec(k.get(0));
+    }
+    void builders(HttpServletRequest req) throws Exception {
+        StringBuilder sb = new StringBuilder("ls ");
+        build(sb, req.getParameter("c"));
+        Runtime.getRuntime().exec(sb.toString()); // FIRE
+        StringBuilder ok = new StringBuilder("ls ");
+        build(ok, "-l");
+        rebind(ok, req.getParameter("c"));
+        Runtime.getRuntime().exec(ok.toString());
+    }
+    void objects(HttpServletRequest req) throws Exception {
+        Dto d = new Dto();
+        name(d, req.getParameter("c"));
+        Runtime.getRuntime().exec(d.name); // FIRE
+        Runtime.getRuntime().exec(d.other);
+        Dto e = new Dto();
+        viaSetter(e, req.getParameter("c"));
+        Runtime.getRuntime().exec(e.getName()); // FIRE
+        Runtime.getRuntime().exec(e.other);
+    }
+    void between(HttpServletRequest req) throws Exception {
+        List<String> src = new ArrayList<>();
+        src.add(req.getParameter("c"));
+        List<String> dst = new ArrayList<>();
+        copy(src, dst);
+        Runtime.getRuntime().exec(dst.get(0)); // FIRE
+        List<String> clean = new ArrayList<>();
+        clean.add("ls");
+        List<String> dst2 = new ArrayList<>();
+        copy(clean, dst2);
+        Runtime.getRuntime().exec(dst2.get(0));
+    }
+}
+"#;
+    let python = r#"import os
+from flask import request
+from box import Box
+
+def fill(lst):
+    lst.append(request.args["c"])
+
+def fill_const(lst):
+    lst.append("ls")
+
+def set_name(box, v):
+    box.name = v
+
+def rebind(lst, v):
+    lst = []
+    lst.append(v)
+
+def copy(src, dst):
+    dst.append(src[0])
+
+def put(d, v):
+    d["k"] = v
+
+def extend(lst, v):
+    lst += [v]
+
+def concat(s, v):
+    s += v
+
+def lists():
+    lst = []
+    fill(lst)
+    os.system(lst[0])  # FIRE
+    ok = []
+    fill_const(ok)
+    os.system(ok[0])
+
+def objects():
+    box = Box()
+    set_name(box, request.args["c"])
+    os.system(box.name)  # FIRE
+    os.system(box.other)
+
+def between():
+    ok = ["ls"]
+    rebind(ok, request.args["c"])
+    os.system(ok[0])
+    src = [request.args["c"]]
+    dst = []
+    copy(src, dst)
+    os.system(dst[0])  # FIRE
+    d = {"k": "ls", "j": "ls"}
+    put(d, request.args["c"])
+    os.system(d["k"])  # FIRE
+    os.system(d["j"])
+    ext = ["ls"]
+    extend(ext, request.args["c"])
+    os.system(ext[1])  # FIRE
+    os.system(ext[0])
+    text = "ls"
+    concat(text, request.args["c"])
+    os.system(text)
+"#;
+    let found = run(&[
+        ("Mut.java", java),
+        ("Dto.java", JAVA_DTO),
+        ("mut.py", python),
+        ("box.py", PY_BOX),
+    ]);
+    assert_eq!(
+        found_lines(&found, "Mut.java", "java/command-injection"),
+        marked(java, "// FIRE"),
+        "{found:?}"
+    );
+    assert_eq!(
+        found_lines(&found, "mut.py", "python/command-injection"),
+        marked(python, "# FIRE"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn locals_assigned_from_each_other_alias_one_object() {
+    let java = r#"import java.util.*;
+import javax.servlet.http.*;
+class Alias {
+    void lists(HttpServletRequest req) throws Exception {
+        List<String> a = new ArrayList<>();
+        List<String> b = a;
+        b.add(req.getParameter("c"));
+        Runtime.getRuntime().exec(a.get(0)); // FIRE
+    }
+    void rebound(HttpServletRequest req) throws Exception {
+        List<String> a = new ArrayList<>();
+        a.add("ls");
+        List<String> b = a;
+        b = new ArrayList<>();
+        b.add(req.getParameter("c"));
+        Runtime.getRuntime().exec(a.get(0));
+    }
+    void fields(HttpServletRequest req) throws Exception {
+        Dto d = new Dto();
+        Dto e = d;
+        e.name = req.getParameter("c");
+        Runtime.getRuntime().exec(d.name); // FIRE
+        Runtime.getRuntime().exec(d.other);
+        Dto f = new Dto();
+        Dto g = f;
+        g.setName(req.getParameter("c"));
+        Runtime.getRuntime().exec(f.getName()); // FIRE
+    }
+    void maybe(HttpServletRequest req, boolean c) throws Exception {
+        List<String> a = new ArrayList<>();
+        a.add("ls");
+        List<String> b = new ArrayList<>();
+        if (c) b = a;
+        b.add(req.getParameter("c"));
+        // A may-alias updates weakly: `a` may or may not hold the new element.
+        Runtime.getRuntime().exec(a.get(1)); // FIRE
+    }
+    void values(HttpServletRequest req) throws Exception {
+        String s = "ls";
+        String t = s;
+        t = t + req.getParameter("c");
+        Runtime.getRuntime().exec(s);
+        StringBuilder x = new StringBuilder("ls");
+        StringBuilder y = x;
+        y.append(req.getParameter("c"));
+        Runtime.getRuntime().exec(x.toString()); // FIRE
+    }
+}
+"#;
+    let python = r#"import os
+from flask import request
+from box import Box
+
+def lists():
+    a = []
+    b = a
+    b.append(request.args["c"])
+    os.system(a[0])  # FIRE
+
+def rebound():
+    a = ["ls"]
+    b = a
+    b = []
+    b.append(request.args["c"])
+    os.system(a[0])
+
+def fields():
+    box = Box()
+    alias = box
+    alias.name = request.args["c"]
+    os.system(box.name)  # FIRE
+    os.system(box.other)
+
+def dicts():
+    d = {"k": "ls"}
+    e = d
+    e["k"] = request.args["c"]
+    os.system(d["k"])  # FIRE
+    s = "ls"
+    t = s
+    t += request.args["c"]
+    os.system(s)
+
+def extended():
+    a = ["ls"]
+    b = a
+    b += [request.args["c"]]
+    os.system(a[1])  # FIRE
+    os.system(a[0])
+"#;
+    let found = run(&[
+        ("Alias.java", java),
+        ("Dto.java", JAVA_DTO),
+        ("alias.py", python),
+        ("box.py", PY_BOX),
+    ]);
+    assert_eq!(
+        found_lines(&found, "Alias.java", "java/command-injection"),
+        marked(java, "// FIRE"),
+        "{found:?}"
+    );
+    assert_eq!(
+        found_lines(&found, "alias.py", "python/command-injection"),
+        marked(python, "# FIRE"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn lambdas_streams_and_comprehensions_run_over_the_elements() {
+    let java = r#"import java.util.*;
+import java.util.stream.*;
+import javax.servlet.http.*;
+class Streams {
+    void streams(HttpServletRequest req) throws Exception {
+        List<String> l = new ArrayList<>();
+        l.add(req.getParameter("c"));
+        String s = l.stream().map(x -> "ls " + x).collect(Collectors.joining(" "));
+        Runtime.getRuntime().exec(s); // FIRE
+        String f = l.stream().filter(x -> !x.isEmpty()).findFirst().orElse("ls");
+        Runtime.getRuntime().exec(f); // FIRE
+        String m = l.stream().map(String::trim).collect(Collectors.joining());
+        Runtime.getRuntime().exec(m); // FIRE
+        String j = String.join(",", l);
+        Runtime.getRuntime().exec(j); // FIRE
+        String c = l.stream().map(x -> "ls").collect(Collectors.joining());
+        Runtime.getRuntime().exec(c);
+    }
+    void each(HttpServletRequest req) throws Exception {
+        List<String> l = new ArrayList<>();
+        l.add(req.getParameter("c"));
+        StringBuilder sb = new StringBuilder();
+        l.forEach(x -> sb.append(x));
+        Runtime.getRuntime().exec(sb.toString()); // FIRE
+        StringBuilder sb2 = new StringBuilder();
+        l.forEach(sb2::append);
+        Runtime.getRuntime().exec(sb2.toString()); // FIRE
+        StringBuilder ok = new StringBuilder();
+        l.forEach(x -> ok.append("-"));
+        Runtime.getRuntime().exec(ok.toString());
+    }
+    void optionals(HttpServletRequest req) throws Exception {
+        String o = Optional.ofNullable(req.getParameter("c")).map(x -> "ls " + x).orElse("ls");
+        Runtime.getRuntime().exec(o); // FIRE
+        String safe = Optional.ofNullable(req.getParameter("c")).map(x -> "ls").orElse("pwd");
+        Runtime.getRuntime().exec(safe);
+        List<String> k = new ArrayList<>();
+        k.add("ls");
+        String cap = req.getParameter("c");
+        String built = k.stream().map(x -> x + cap).collect(Collectors.joining());
+        Runtime.getRuntime().exec(built); // FIRE
+        String kept = k.stream().filter(x -> x.equals(cap)).collect(Collectors.joining());
+        Runtime.getRuntime().exec(kept);
+    }
+}
+"#;
+    let python = r#"import os
+from flask import request
+
+def comprehensions():
+    items = [request.args["c"]]
+    os.system(" ".join(x.strip() for x in items))  # FIRE
+    os.system(" ".join([x for x in items]))  # FIRE
+    os.system(" ".join(map(lambda x: "ls " + x, items)))  # FIRE
+    os.system(" ".join(map(lambda x: "ls", items)))
+    os.system(" ".join("ls" for x in items))
+    os.system(" ".join({k: "ls" for k in ["a"]}.values()))
+    [os.system(x) for x in items]  # FIRE
+    safe = ["ls"]
+    [os.system(x) for x in safe]
+    names = {k: v for k, v in [("a", request.args["c"])]}
+    os.system(names["a"])  # FIRE
+"#;
+    let found = run(&[("Streams.java", java), ("comp.py", python)]);
+    assert_eq!(
+        found_lines(&found, "Streams.java", "java/command-injection"),
+        marked(java, "// FIRE"),
+        "{found:?}"
+    );
+    assert_eq!(
+        found_lines(&found, "comp.py", "python/command-injection"),
+        marked(python, "# FIRE"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn object_fields_travel_between_methods() {
+    let java = r#"import javax.servlet.http.*;
+class User {
+    private String name;
+    private String role = "user";
+    User() {}
+    User(String name) { this.name = name; }
+    String getName() { return name; }
+    void setName(String n) { name = n; }
+    String getRole() { return role; }
+}
+class UserDao {
+    void save(User u) throws Exception {
+        java.sql.Statement st = null;
+        st.executeQuery("SELECT * FROM users WHERE name = '" + u.getName() + "'"); // FIRE
+    }
+    void saveRole(User u) throws Exception {
+        java.sql.Statement st = null;
+        st.executeQuery("SELECT * FROM users WHERE role = '" + u.getRole() + "'");
+    }
+}
+class Controller {
+    private UserDao dao = new UserDao();
+    void setter(HttpServletRequest req) throws Exception {
+        User u = new User();
+        u.setName(req.getParameter("n"));
+        dao.save(u);
+        dao.saveRole(u);
+    }
+    void constructor(HttpServletRequest req) throws Exception {
+        User u = new User(req.getParameter("n"));
+        new UserDao().saveRole(u);
+    }
+    void built(HttpServletRequest req) throws Exception {
+        User u = make(req);
+        dao.saveRole(u);
+    }
+    User make(HttpServletRequest req) {
+        User u = new User();
+        u.setName(req.getParameter("n"));
+        return u;
+    }
+}
+"#;
+    let python = r#"import os
+from dataclasses import dataclass
+from flask import request
+
+@dataclass
+class User:
+    name: str
+    role: str = "user"
+
+class Account:
+    def __init__(self, owner):
+        self.owner = owner
+        self.kind = "basic"
+
+def run_name(user):
+    os.system(user.name)  # FIRE
+
+def run_role(user):
+    os.system(user.role)
+
+def run_owner(acct):
+    os.system(acct.owner)  # FIRE
+
+def run_kind(acct):
+    os.system(acct.kind)
+
+def make():
+    acct = Account("x")
+    acct.owner = request.args["c"]
+    return acct
+
+def create():
+    user = User(request.args["c"])
+    run_name(user)
+    run_role(user)
+    by_kw = User(role="admin", name=request.args["c"])
+    run_role(by_kw)
+    acct = make()
+    run_owner(acct)
+    run_kind(acct)
+"#;
+    let found = run(&[("Users.java", java), ("users.py", python)]);
+    assert_eq!(
+        found_lines(&found, "Users.java", "java/sql-injection"),
+        marked(java, "// FIRE"),
+        "{found:?}"
+    );
+    assert_eq!(
+        found_lines(&found, "users.py", "python/command-injection"),
+        marked(python, "# FIRE"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn functions_passed_as_values_are_called_with_their_arguments() {
+    let java = r#"import java.util.*;
+import java.util.function.*;
+import javax.servlet.http.*;
+class Higher {
+    static void each(List<String> l, Consumer<String> f) { for (String s : l) f.accept(s); }
+    static String twice(Function<String, String> f, String v) { return f.apply(v); }
+    void run(HttpServletRequest req) throws Exception {
+        List<String> bad = new ArrayList<>();
+        bad.add(req.getParameter("c"));
+        List<String> good = new ArrayList<>();
+        good.add("ls");
+        each(bad, x -> { try { Runtime.getRuntime().exec(x); } catch (Exception e) {} }); // FIRE
+        each(good, y -> { try { Runtime.getRuntime().exec(y); } catch (Exception e) {} });
+        Runtime.getRuntime().exec(twice(s -> "ls " + s, req.getParameter("c"))); // FIRE
+        Runtime.getRuntime().exec(twice(s -> "ls", req.getParameter("c")));
+    }
+}
+"#;
+    let python = r#"import os
+from flask import request
+
+def shell(x):
+    return "ls " + x
+
+def const(x):
+    return "ls"
+
+def each(xs, f):
+    for x in xs:
+        f(x)
+
+def run(cmd):
+    os.system(cmd)  # FIRE
+
+def view():
+    items = [request.args["c"]]
+    os.system(" ".join(map(shell, items)))  # FIRE
+    os.system(" ".join(map(const, items)))
+    os.system(" ".join(sorted(items, key=const)))  # FIRE
+    each(items, run)
+"#;
+    let found = run(&[("Higher.java", java), ("higher.py", python)]);
+    assert_eq!(
+        found_lines(&found, "Higher.java", "java/command-injection"),
+        marked(java, "// FIRE"),
+        "{found:?}"
+    );
+    assert_eq!(
+        found_lines(&found, "higher.py", "python/command-injection"),
+        marked(python, "# FIRE"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn nested_lambdas_and_alias_chains_stay_bounded() {
+    // Forty lambdas nested in each other and a chain of four hundred aliases: analysis
+    // ends (bounded depth, bounded alias sets) and finds the flow at the bottom.
+    let mut java = String::from(
+        "import java.util.*;\nimport javax.servlet.http.*;\nclass Deep {\n    void f(HttpServletRequest req, List<String> l) throws Exception {\n        List<String> a0 = new ArrayList<>();\n",
+    );
+    for i in 1..400 {
+        java.push_str(&format!("        List<String> a{i} = a{};\n", i - 1));
+    }
+    java.push_str("        a399.add(req.getParameter(\"c\"));\n        Runtime.getRuntime().exec(a399.get(0));\n");
+    for _ in 0..40 {
+        java.push_str("        l.forEach(x -> {\n");
+    }
+    for _ in 0..40 {
+        java.push_str("        });\n");
+    }
+    java.push_str("    }\n}\n");
+    let found = run(&[("Deep.java", &java)]);
+    assert!(
+        has(&found, "Deep.java", "java/command-injection"),
+        "{found:?}"
+    );
+}

@@ -2,8 +2,9 @@
 //! code, analysed in the caller's context (overloads, interface implementations, a cache
 //! by argument signature, fields written back to the receiver).
 
-use super::collections::object_from_fields;
+use super::collections::{iter_elem, object_from_fields};
 use super::constfold::{bounded, fold_call};
+use super::expr::merge_effects;
 use super::semantics::StaticNames;
 use super::*;
 use crate::project::pick_overload;
@@ -150,6 +151,21 @@ impl<'p> Engine<'p> {
         if let Some(v) = self.call_project(fr, st, c, recv, args, kwargs) {
             return v;
         }
+        // Functions handed to library code run on its elements; what they return stands for
+        // them in the result.
+        let applied: Vec<Val<'p>>;
+        let args = if args.iter().any(|a| a.func.is_some()) {
+            let (with_returns, returned) = self.apply_callbacks(fr, st, recv, args);
+            if self.rules.lib.mappers.iter().any(|m| m == &c.name)
+                && let Some(t) = returned
+            {
+                return Val::tainted(t);
+            }
+            applied = with_returns;
+            &applied[..]
+        } else {
+            args
+        };
         for spec in &self.rules.lib.cleansers {
             if self.spec_matches(spec, site, args, kwargs) {
                 return Val {
@@ -216,6 +232,59 @@ impl<'p> Engine<'p> {
         Val::tainted(t)
     }
 
+    /// Run each function among `args` once on the elements of the receiver (or, without
+    /// one, of the other arguments), in the caller's state: what it stores into captured
+    /// objects stays there. Returns the arguments with each function standing for its
+    /// return value, and those values' taint (`None` when no function could run).
+    fn apply_callbacks(
+        &mut self,
+        fr: &mut Frame<'p>,
+        st: &mut State<'p>,
+        recv: Option<&Val<'p>>,
+        args: &[Val<'p>],
+    ) -> (Vec<Val<'p>>, Option<Option<Taint>>) {
+        let elem = match recv {
+            Some(r) => iter_elem(r),
+            None => args
+                .iter()
+                .filter(|a| a.func.is_none())
+                .fold(Val::default(), |acc, a| acc.join(&iter_elem(a))),
+        };
+        let mut out = args.to_vec();
+        let mut returned: Option<Option<Taint>> = None;
+        for a in out.iter_mut() {
+            let Some((file, f)) = a.func else { continue };
+            let ptr = f as *const Function;
+            if self.stack.len() >= MAX_CALL_DEPTH || self.stack.contains(&ptr) || self.over_budget()
+            {
+                continue;
+            }
+            let mut ls = st.clone();
+            let mut lfr = self.frame(file, fr.class, Some(f));
+            lfr.track_exits = true;
+            for p in &f.params {
+                let mut v = elem.clone();
+                if let Some(t) = &v.taint {
+                    v.taint = Some(t.step(file, f.span, || {
+                        format!("passed to a lambda as `{}`", p.name)
+                    }));
+                }
+                ls.set(&p.name, v);
+            }
+            self.stack.push(ptr);
+            self.block(&mut lfr, &mut ls, &f.body);
+            self.stack.pop();
+            let end = lfr.exit_state(&ls);
+            // It may run any number of times, none included; its parameters are its own.
+            merge_effects(st, end, |root| f.params.iter().any(|p| p.name == root));
+            let ret = lfr.ret.unwrap_or_default().all_taint();
+            a.taint = ret.clone();
+            a.func = None;
+            returned = Some(union(returned.flatten(), ret.as_ref()));
+        }
+        (out, returned)
+    }
+
     pub(super) fn eval_path(
         &mut self,
         fr: &mut Frame<'p>,
@@ -276,6 +345,10 @@ impl<'p> Engine<'p> {
                     }
                 }
             }
+            // A method of a function value (`f.apply(x)`, `task.run()`) calls the function.
+            Some(_) if let Some((file, f)) = recv.and_then(|v| v.func) => {
+                targets.push((file, None, f));
+            }
             Some(r) => {
                 let d = r.dotted();
                 let is_static = d.as_deref().is_some_and(|d| !self.is_value_ref(fr, st, d));
@@ -333,6 +406,8 @@ impl<'p> Engine<'p> {
         let this = recv.cloned();
         let mut out: Option<Val<'p>> = None;
         let mut after: Option<Val<'p>> = None;
+        let mut mutated: Vec<(&'p Expr, Val<'p>)> = Vec::new();
+        let n_targets = targets.len();
         for (file, cls, f) in targets {
             self.last_this = None;
             let v = self.invoke(fr, file, cls, f, this.clone(), args, kwargs, c.span)?;
@@ -342,6 +417,18 @@ impl<'p> Engine<'p> {
                     None => a,
                 });
             }
+            for (i, name, v) in std::mem::take(&mut self.last_args) {
+                let arg = c
+                    .args
+                    .get(i)
+                    .or_else(|| c.kwargs.iter().find(|(k, _)| k == name).map(|(_, e)| e));
+                if let Some(e) = arg {
+                    match mutated.iter_mut().find(|(x, _)| std::ptr::eq(*x, e)) {
+                        Some((_, old)) => *old = old.join(&v),
+                        None => mutated.push((e, v)),
+                    }
+                }
+            }
             out = Some(match out {
                 Some(o) => o.join(&v),
                 None => v,
@@ -349,6 +436,23 @@ impl<'p> Engine<'p> {
         }
         if let Some(obj) = after {
             self.write_back_object(fr, st, c, obj);
+        }
+        // What the callee stored into the objects passed to it is in them afterwards. With
+        // several possible callees, one that leaves an argument alone may run too.
+        for (e, mut v) in mutated {
+            if let Some(path) = e.dotted()
+                && self.is_value_ref(fr, st, &path)
+            {
+                if n_targets > 1 {
+                    v = v.join(&self.eval_path(fr, st, &path));
+                }
+                if let Some(t) = &v.taint {
+                    v.taint = Some(t.step(fr.file, c.span, || {
+                        format!("stored into `{path}` by `{}`", c.name)
+                    }));
+                }
+                self.write_path(fr, st, &path, v);
+            }
         }
         out
     }
@@ -429,8 +533,9 @@ impl<'p> Engine<'p> {
             t.signature(&mut h);
         }
         let key = (ptr as usize, h.finish());
-        if let Some((v, after)) = self.cache.get(&key) {
+        if let Some((v, after, mutated)) = self.cache.get(&key) {
             let (v, after) = (v.clone(), after.clone());
+            self.last_args = mutated.clone();
             self.last_this = after;
             return Some(self.returned(caller, f, v, span));
         }
@@ -438,6 +543,7 @@ impl<'p> Engine<'p> {
             self.cache.clear();
         }
         let mut fr = self.frame(file, class, Some(f));
+        fr.track_exits = true;
         let mut st = State::default();
         let mut params = f.params.iter().peekable();
         if class.is_some() && params.peek().is_some_and(|p| self.sem.is_receiver_param(p)) {
@@ -459,10 +565,14 @@ impl<'p> Engine<'p> {
             }
             st.set(self_name, this_val.clone());
         }
+        // The objects the caller passed, as they came in: what differs at the end was
+        // stored into them.
+        let mut passed: Vec<(usize, &'p Param, u64)> = Vec::new();
         for (i, p) in params.iter().enumerate() {
-            let mut v = if let Some(a) = args.get(i) {
-                a.clone()
-            } else if let Some((_, a)) = kwargs.iter().find(|(k, _)| *k == p.name) {
+            let given = args
+                .get(i)
+                .or_else(|| kwargs.iter().find(|(k, _)| *k == p.name).map(|(_, a)| a));
+            let mut v = if let Some(a) = given {
                 a.clone()
             } else if let Some(d) = &p.default {
                 self.eval(&mut fr, &mut st, d)
@@ -476,6 +586,9 @@ impl<'p> Engine<'p> {
             }
             if v.ty.is_none() {
                 v.ty = p.ty.as_ref().map(|t| simple_type(t).as_str().into());
+            }
+            if given.is_some() {
+                passed.push((i, p, fingerprint(&v)));
             }
             st.set(&p.name, v);
         }
@@ -492,6 +605,18 @@ impl<'p> Engine<'p> {
         self.stack.push(ptr);
         self.block(&mut fr, &mut st, &f.body);
         self.stack.pop();
+        let st = fr.exit_state(&st);
+        let mut mutated = Vec::new();
+        for (i, p, before) in passed {
+            if fr.rebound.contains(&p.name) {
+                continue;
+            }
+            let Some(v) = st.get(&p.name) else { continue };
+            let end = with_field_vars(&st, &p.name, v);
+            if fingerprint(&end) != before {
+                mutated.push((i, p.name.as_str(), end));
+            }
+        }
         let is_ctor = f.name == self.sem.constructor_name();
         let after = (class.is_some() && !is_ctor && !f.is_static)
             .then(|| object_from_fields(&st, self_name, &this_val));
@@ -500,7 +625,9 @@ impl<'p> Engine<'p> {
         } else {
             fr.ret.unwrap_or_default()
         };
-        self.cache.insert(key, (ret.clone(), after.clone()));
+        self.cache
+            .insert(key, (ret.clone(), after.clone(), mutated.clone()));
+        self.last_args = mutated;
         self.last_this = after;
         Some(self.returned(caller, f, ret, span))
     }
@@ -565,6 +692,9 @@ impl<'p> Engine<'p> {
                 v.ty = Some(cr.class.name.as_str().into());
                 return v;
             }
+            if let Some(v) = declared_fields_object(cr.class, &this, &args, &kwargs) {
+                return v;
+            }
             let mut t = None;
             for a in &args {
                 t = union(t, a.all_taint().as_ref());
@@ -606,6 +736,68 @@ impl<'p> Engine<'p> {
         }
         v
     }
+}
+
+/// A class without a constructor of its own that is called with arguments gets them as its
+/// declared fields, in order or by name: what dataclasses, named tuples and model classes
+/// generate. `None` where the class declares no typed fields, or takes more arguments.
+fn declared_fields_object<'p>(
+    class: &Class,
+    this: &Val<'p>,
+    args: &[Val<'p>],
+    kwargs: &[(&'p str, Val<'p>)],
+) -> Option<Val<'p>> {
+    let fields: Vec<&vigil_code::Field> = class.fields.iter().filter(|f| f.ty.is_some()).collect();
+    if fields.is_empty() || args.len() > fields.len() || (args.is_empty() && kwargs.is_empty()) {
+        return None;
+    }
+    let mut m = std::collections::BTreeMap::new();
+    for (i, f) in fields.iter().enumerate() {
+        let v = if let Some(a) = args.get(i) {
+            a.clone()
+        } else if let Some((_, a)) = kwargs.iter().find(|(k, _)| *k == f.name) {
+            a.clone()
+        } else if let Some(Expr::Lit(l)) = &f.init {
+            Val::konst(l.clone())
+        } else {
+            Val::default()
+        };
+        let mut v = v;
+        if v.ty.is_none() {
+            v.ty = f.ty.as_deref().map(|t| simple_type(t).as_str().into());
+        }
+        m.insert(f.name.clone(), v);
+    }
+    // Keywords that name no declared field still reach the object somewhere.
+    let mut v = this.clone();
+    for (k, a) in kwargs {
+        if !fields.iter().any(|f| f.name == *k) {
+            v.taint = union(v.taint, a.all_taint().as_ref());
+        }
+    }
+    v.elems = Some(Rc::new(Elems::Map(m)));
+    Some(v.bounded())
+}
+
+/// What identifies a value for "did the callee change it": its signature.
+fn fingerprint(v: &Val) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    v.signature(&mut h);
+    h.finish()
+}
+
+/// `name`'s value with the fields written as `name.field` variables folded in.
+fn with_field_vars<'p>(st: &State<'p>, name: &str, v: &Val<'p>) -> Val<'p> {
+    let prefix = format!("{name}.");
+    let mut out = v.clone();
+    for (k, fv) in &st.vars {
+        if let Some(field) = k.strip_prefix(&prefix)
+            && !field.contains('.')
+        {
+            out = super::stmt::with_field(&out, field, fv.clone());
+        }
+    }
+    out
 }
 
 pub(super) fn call_text(c: &Call) -> String {

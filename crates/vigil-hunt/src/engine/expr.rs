@@ -1,6 +1,6 @@
 //! Expressions, names, fields and static references.
 
-use super::collections::{elem_at, key_text};
+use super::collections::{elem_at, iter_elem, key_text};
 use super::constfold::{bounded, fold};
 use super::semantics::StaticNames;
 use super::sinks::path_has_prefix;
@@ -146,6 +146,9 @@ impl<'p> Engine<'p> {
                 self.assign(fr, st, target, v.clone(), Span::default());
                 v
             }
+            Expr::Comprehension { clauses, key, elem } => {
+                self.comprehension(fr, st, clauses, key.as_deref(), elem)
+            }
             Expr::Unknown(kids) => {
                 let mut t = None;
                 for k in kids {
@@ -155,6 +158,42 @@ impl<'p> Engine<'p> {
                 Val::tainted(t)
             }
         }
+    }
+
+    /// A comprehension runs its element for each binding of its clauses, in a scope of its
+    /// own: the loop variables do not leak, what it stores into other objects does.
+    fn comprehension(
+        &mut self,
+        fr: &mut Frame<'p>,
+        st: &mut State<'p>,
+        clauses: &'p [Clause],
+        key: Option<&'p Expr>,
+        elem: &'p Expr,
+    ) -> Val<'p> {
+        let mut cs = st.clone();
+        let mut bound: Vec<&'p str> = Vec::new();
+        for c in clauses {
+            match c {
+                Clause::For(target, iter) => {
+                    let it = self.eval(fr, &mut cs, iter);
+                    let e = iter_elem(&it);
+                    target_names(target, &mut bound);
+                    self.assign(fr, &mut cs, target, e, Span::default());
+                }
+                Clause::If(cond) => {
+                    self.eval(fr, &mut cs, cond);
+                }
+            }
+        }
+        let k = key.map(|k| self.eval(fr, &mut cs, k));
+        let v = self.eval(fr, &mut cs, elem);
+        merge_effects(st, cs, |root| bound.contains(&root));
+        let mut out = Val::tainted(v.all_taint());
+        if let Some(k) = k {
+            out.taint = union(out.taint, k.all_taint().as_ref());
+        }
+        out.ty = Some(if key.is_some() { "dict" } else { "list" }.into());
+        out
     }
 
     pub(super) fn name(&mut self, fr: &mut Frame<'p>, st: &mut State<'p>, n: &str) -> Val<'p> {
@@ -190,11 +229,23 @@ impl<'p> Engine<'p> {
                 return v;
             }
             let module = &self.idx.units[fr.file].module;
+            // A function of the project named as a value (`map(clean, xs)`) can be called
+            // through it.
+            if let Some(f) = module.functions.iter().find(|f| f.name == n) {
+                return Val {
+                    func: Some((fr.file, f)),
+                    ..Val::default()
+                };
+            }
             if let Some(i) = module.imports.iter().rev().find(|i| i.alias == n) {
                 let last = i.path.rsplit('.').next().unwrap_or(&i.path);
                 return Val {
                     module_path: Some(i.path.as_str().into()),
                     ty: Some(last.into()),
+                    func: self
+                        .module_function(&i.path, 1)
+                        .first()
+                        .map(|&(file, _, f)| (file, f)),
                     ..Val::default()
                 };
             }
@@ -332,9 +383,11 @@ impl<'p> Engine<'p> {
         }
         if let Some(e) = &o.elems
             && let Elems::Map(m) = &**e
-            && let Some(v) = m.get(name)
         {
-            return v.clone();
+            // Fields are kept apart: one that was never set holds none of the others' data.
+            let mut v = m.get(name).cloned().unwrap_or_default();
+            v.taint = union(v.taint, o.taint.as_ref());
+            return v;
         }
         let mut v = Val::tainted(o.all_taint());
         // Known attribute types (e.g. `Path.parent` is a `Path`).
@@ -447,6 +500,19 @@ impl<'p> Engine<'p> {
             }
             return v;
         }
+        // Two lists added: one list with the elements of both, each kept apart.
+        if op == Add
+            && let (Some(Elems::List(a)), Some(Elems::List(b))) =
+                (l.elems.as_deref(), r.elems.as_deref())
+        {
+            return Val {
+                taint: union(l.taint.clone(), r.taint.as_ref()),
+                ty: l.ty.clone(),
+                elems: Some(Rc::new(Elems::List(a.iter().chain(b).cloned().collect()))),
+                ..Val::default()
+            }
+            .bounded();
+        }
         match op {
             Eq | Ne | Lt | Le | Gt | Ge | And | Or | In | NotIn => Val::typed("boolean"),
             _ => {
@@ -465,6 +531,38 @@ impl<'p> Engine<'p> {
             }
         }
     }
+}
+
+/// The names a target binds.
+fn target_names<'p>(t: &'p Target, out: &mut Vec<&'p str>) {
+    match t {
+        Target::Var(n) => out.push(n),
+        Target::Tuple(ts) => ts.iter().for_each(|t| target_names(t, out)),
+        _ => {}
+    }
+}
+
+/// Fold what a nested scope (a lambda's body, a comprehension) did, which may run any number
+/// of times or none, back into the enclosing state `st`. Names for which `own(root)` holds
+/// are the scope's own and stay as `st` had them; so do names `st` does not know.
+pub(super) fn merge_effects<'p>(
+    st: &mut State<'p>,
+    mut end: State<'p>,
+    own: impl Fn(&str) -> bool,
+) {
+    let mine = |k: &str| {
+        let root = k.split('.').next().unwrap_or(k);
+        own(root) || st.get(root).is_none()
+    };
+    end.vars.retain(|k, _| !mine(k));
+    for (k, v) in &st.vars {
+        if mine(k) {
+            end.vars.insert(k.clone(), v.clone());
+        }
+    }
+    end.aliases.retain(|a| !mine(&a.a) && !mine(&a.b));
+    end.dead = false;
+    *st = st.join(&end);
 }
 
 #[cfg(test)]

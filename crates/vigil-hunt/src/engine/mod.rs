@@ -112,7 +112,28 @@ struct Frame<'p> {
     continues: Vec<Option<State<'p>>>,
     /// The function is a web view: its return value is the HTTP response body.
     view_decorators: Vec<String>,
+    /// The states at `return`, joined: what a callee leaves its arguments and receiver as.
+    /// Kept only where a caller reads them (`track_exits`).
+    exits: Option<State<'p>>,
+    track_exits: bool,
+    /// Names rebound by plain assignment here: a rebound parameter no longer names the
+    /// caller's object, so what it holds afterwards is not written back.
+    rebound: Vec<String>,
 }
+
+impl<'p> Frame<'p> {
+    /// The state where the function ends: its fall-through joined with every `return`.
+    fn exit_state(&mut self, st: &State<'p>) -> State<'p> {
+        match self.exits.take() {
+            Some(e) => e.join(st),
+            None => st.clone(),
+        }
+    }
+}
+
+/// What analysing a call found: the value returned, the receiver afterwards, and the
+/// arguments the callee stored into (see `Engine::last_args`).
+type CallEffect<'p> = (Val<'p>, Option<Val<'p>>, Vec<(usize, &'p str, Val<'p>)>);
 
 pub struct Engine<'p> {
     idx: &'p Index<'p>,
@@ -122,10 +143,13 @@ pub struct Engine<'p> {
     pub findings: Vec<Finding>,
     stack: Vec<*const Function>,
     /// Call results by callee and argument signature: (return value, the object after).
-    cache: HashMap<(usize, u64), (Val<'p>, Option<Val<'p>>)>,
+    cache: HashMap<(usize, u64), CallEffect<'p>>,
     /// The receiver object as the last analysed method left it (its fields), so that
     /// setters and other field writes reach the caller.
     last_this: Option<Val<'p>>,
+    /// What the last analysed call left in the objects passed to it: (argument position,
+    /// parameter name, value), for the parameters it mutated without rebinding.
+    last_args: Vec<(usize, &'p str, Val<'p>)>,
     work: usize,
     /// Work done for the whole file; past `MAX_FILE_WORK` analysis of the file stops.
     file_work: usize,
@@ -143,6 +167,7 @@ impl<'p> Engine<'p> {
             stack: Vec::new(),
             cache: HashMap::new(),
             last_this: None,
+            last_args: Vec::new(),
             work: 0,
             file_work: 0,
             pending: Vec::new(),
@@ -233,6 +258,9 @@ impl<'p> Engine<'p> {
             breaks: Vec::new(),
             continues: Vec::new(),
             view_decorators,
+            exits: None,
+            track_exits: false,
+            rebound: Vec::new(),
         }
     }
 

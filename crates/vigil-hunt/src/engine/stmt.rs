@@ -27,8 +27,12 @@ impl<'p> Engine<'p> {
                     Some(e) => self.eval(fr, st, e),
                     None => Val::default(),
                 };
+                let mut in_place = false;
                 if let Some(op) = op {
                     let old = self.read_target(fr, st, target);
+                    in_place = *op == BinOp::Add
+                        && self.sem.augmented_add_extends_lists()
+                        && is_list(&old);
                     v = self.binop(*op, &old, &v);
                 }
                 if v.ty.is_none()
@@ -46,10 +50,25 @@ impl<'p> Engine<'p> {
                     let name = target_name(target);
                     v.taint = Some(t.step(fr.file, *span, || format!("assigned to `{name}`")));
                 }
+                let shares = alias_source(value.as_ref(), &v, st);
+                // `xs += ys` of a list changes the list, not which list `xs` names.
+                if in_place && let Target::Var(n) = target {
+                    self.write_path(fr, st, n, v);
+                    return;
+                }
                 match (target, ty) {
                     // A declaration always binds a local, even where a field has its name.
-                    (Target::Var(n), Some(_)) => st.set(n, v.bounded()),
+                    (Target::Var(n), Some(_)) => {
+                        self.rebind(fr, st, n);
+                        st.set(n, v.bounded());
+                    }
                     _ => self.assign(fr, st, target, v, *span),
+                }
+                // `b = a` of an object: both names now reach it.
+                if let (Target::Var(n), Some(from)) = (target, shares)
+                    && st.get(n).is_some()
+                {
+                    st.alias(n, from);
                 }
             }
             Stmt::Expr(e, _) => {
@@ -164,6 +183,12 @@ impl<'p> Engine<'p> {
                     Some(r) => r.join(&v),
                     None => v,
                 });
+                if fr.track_exits {
+                    fr.exits = Some(match fr.exits.take() {
+                        Some(e) => e.join(st),
+                        None => st.clone(),
+                    });
+                }
                 st.dead = true;
             }
             Stmt::Throw(e) => {
@@ -449,11 +474,14 @@ impl<'p> Engine<'p> {
         match target {
             Target::Var(n) => match self.implicit_field(fr, st, n) {
                 Some(field) => st.set(&field, v.bounded()),
-                None => st.set(n, v.bounded()),
+                None => {
+                    self.rebind(fr, st, n);
+                    st.set(n, v.bounded());
+                }
             },
             Target::Field(obj, name) => {
                 if let Some(d) = obj.dotted() {
-                    st.set(&format!("{d}.{name}"), v);
+                    self.set_field(st, &d, name, v);
                 } else {
                     self.eval(fr, st, obj);
                 }
@@ -481,7 +509,8 @@ impl<'p> Engine<'p> {
         }
     }
 
-    /// Write a variable or dotted path back after a mutation.
+    /// Write a variable or dotted path back after a mutation; the object's other names
+    /// (aliases) see it too.
     pub(super) fn write_path(
         &mut self,
         fr: &Frame<'p>,
@@ -495,7 +524,58 @@ impl<'p> Engine<'p> {
             st.set(&field, v);
             return;
         }
-        st.set(path, v.bounded());
+        let v = v.bounded();
+        if !st.aliases.is_empty() {
+            let (root, rest) = match path.split_once('.') {
+                Some((r, rest)) => (r, Some(rest)),
+                None => (path, None),
+            };
+            for (other, must) in st.aliases_of(root) {
+                let p = match rest {
+                    Some(rest) => format!("{other}.{rest}"),
+                    None => other.to_string(),
+                };
+                let nv = match (must, st.get(&p)) {
+                    (false, Some(old)) => old.join(&v),
+                    _ => v.clone(),
+                };
+                st.set(&p, nv);
+            }
+        }
+        st.set(path, v);
+    }
+
+    /// `obj.name = v`: the field as a variable of its own, and, where `obj` is a local
+    /// (or one of its aliases), inside the object's value too, so that passing or returning
+    /// the object carries it.
+    pub(super) fn set_field(&mut self, st: &mut State<'p>, obj: &str, name: &str, v: Val<'p>) {
+        let mut names: Vec<(Rc<str>, bool)> = vec![(obj.into(), true)];
+        if !obj.contains('.') {
+            names.extend(st.aliases_of(obj));
+        }
+        for (o, must) in names {
+            let key = format!("{o}.{name}");
+            let nv = match (must, st.get(&key)) {
+                (false, Some(old)) => old.join(&v),
+                _ => v.clone(),
+            };
+            if !o.contains('.')
+                && &*o != self.sem.receiver_name()
+                && let Some(cur) = st.get(&o)
+            {
+                let updated = with_field(cur, name, nv.clone());
+                st.set(&o, updated);
+            }
+            st.set(&key, nv);
+        }
+    }
+
+    /// `n` is assigned a new value: it names no object it shared before.
+    pub(super) fn rebind(&mut self, fr: &mut Frame<'p>, st: &mut State<'p>, n: &str) {
+        st.unalias(n);
+        if fr.track_exits && !fr.rebound.iter().any(|r| r == n) {
+            fr.rebound.push(n.to_string());
+        }
     }
 
     /// The receiver's field that a write to the bare name `n` reaches, where the language
@@ -507,6 +587,49 @@ impl<'p> Engine<'p> {
             && c.class.fields.iter().any(|f| f.name == n))
         .then(|| format!("{}.{n}", self.sem.receiver_name()))
     }
+}
+
+/// The local that `value` (the expression assigned, and its value `v`) names when the
+/// assignment makes two names share one object. Constants, text and numbers are values,
+/// not shared objects.
+fn alias_source<'e>(value: Option<&'e Expr>, v: &Val, st: &State) -> Option<&'e str> {
+    let mut e = value?;
+    while let Expr::Cast { expr, .. } = e {
+        e = expr;
+    }
+    let Expr::Name(from) = e else { return None };
+    let scalar = match v.ty.as_deref() {
+        Some(t) => t == "String" || t == "str" || is_primitive_number(t),
+        None => v.konst.is_some(),
+    };
+    (!scalar && st.get(from).is_some()).then_some(from.as_str())
+}
+
+fn is_list(v: &Val) -> bool {
+    matches!(v.elems.as_deref(), Some(Elems::List(_)))
+        || v.ty
+            .as_deref()
+            .is_some_and(super::collections::is_list_type)
+}
+
+/// `obj` with field `name` set to `v`: objects and dicts keep their fields apart; anything
+/// else just carries the taint.
+pub(super) fn with_field<'p>(obj: &Val<'p>, name: &str, v: Val<'p>) -> Val<'p> {
+    let mut out = obj.clone();
+    match obj.elems.as_deref() {
+        Some(Elems::Map(m)) => {
+            let mut m = m.clone();
+            m.insert(name.to_string(), v);
+            out.elems = Some(Rc::new(Elems::Map(m)));
+        }
+        Some(Elems::List(_)) => out.taint = union(out.taint, v.all_taint().as_ref()),
+        None => {
+            let mut m = std::collections::BTreeMap::new();
+            m.insert(name.to_string(), v);
+            out.elems = Some(Rc::new(Elems::Map(m)));
+        }
+    }
+    out.bounded()
 }
 
 /// The block leaves the function (return or throw) on its last statement; `continue` and

@@ -216,15 +216,10 @@ impl<'p> Val<'p> {
                     None
                 }
             },
-            // One side unknown: keep what we know, but its data may be anywhere.
-            (Some(_), None) => {
-                taint = union(taint, self.all_taint().as_ref());
-                None
-            }
-            (None, Some(_)) => {
-                taint = union(taint, other.all_taint().as_ref());
-                None
-            }
+            // One side's elements unknown: each of them is that side's whole taint, which
+            // the join carries as a whole; the known side keeps its elements apart (their
+            // constants no longer hold).
+            (Some(e), None) | (None, Some(e)) => Some(Rc::new(loosen(e))),
             (None, None) => None,
         };
         let func = self.func.or(other.func);
@@ -326,12 +321,36 @@ impl<'p> Val<'p> {
     }
 }
 
+/// Two locals that may hold the same object (`b = a` of a list, builder or object), so
+/// that a mutation through one is seen through the other.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alias {
+    pub a: Rc<str>,
+    pub b: Rc<str>,
+    /// On every path here (a strong update reaches the other name), not just on some.
+    pub must: bool,
+}
+
+/// Aliases kept per program point; more are dropped, so writes stay cheap.
+const MAX_ALIASES: usize = 32;
+
+/// Elements joined with an unknown element: the same taint, no constants.
+fn loosen<'p>(e: &Elems<'p>) -> Elems<'p> {
+    let none = Val::default();
+    match e {
+        Elems::Map(m) => Elems::Map(m.iter().map(|(k, v)| (k.clone(), v.join(&none))).collect()),
+        Elems::List(l) => Elems::List(l.iter().map(|v| v.join(&none)).collect()),
+    }
+}
+
 /// Variables in scope at a program point.
 #[derive(Debug, Clone, Default)]
 pub struct State<'p> {
     pub vars: std::collections::HashMap<Rc<str>, Val<'p>>,
     /// No execution reaches here (after return/break, or in a branch that cannot run).
     pub dead: bool,
+    /// Locals that may name one object; usually empty.
+    pub aliases: Vec<Alias>,
 }
 
 impl<'p> State<'p> {
@@ -355,7 +374,80 @@ impl<'p> State<'p> {
                 *v = v.join(&Val::default());
             }
         }
-        State { vars, dead: false }
+        // An alias on both sides holds if it must on both; on one side it only may.
+        let mut aliases: Vec<Alias> = Vec::new();
+        for x in self.aliases.iter().chain(&other.aliases) {
+            let in_other = |l: &[Alias]| l.iter().find(|y| y.a == x.a && y.b == x.b).cloned();
+            if aliases.iter().any(|y| y.a == x.a && y.b == x.b) {
+                continue;
+            }
+            let must = match (in_other(&self.aliases), in_other(&other.aliases)) {
+                (Some(p), Some(q)) => p.must && q.must,
+                _ => false,
+            };
+            aliases.push(Alias { must, ..x.clone() });
+        }
+        aliases.truncate(MAX_ALIASES);
+        State {
+            vars,
+            dead: false,
+            aliases,
+        }
+    }
+
+    /// `name` now holds a new value: it no longer shares an object with anyone.
+    pub fn unalias(&mut self, name: &str) {
+        if !self.aliases.is_empty() {
+            self.aliases.retain(|x| &*x.a != name && &*x.b != name);
+        }
+    }
+
+    /// `name = from`: both name one object, and `name` also aliases what `from` aliases.
+    pub fn alias(&mut self, name: &str, from: &str) {
+        self.unalias(name);
+        if name == from {
+            return;
+        }
+        let mut add = vec![Alias {
+            a: name.into(),
+            b: from.into(),
+            must: true,
+        }];
+        for x in &self.aliases {
+            let other = if &*x.a == from {
+                &x.b
+            } else if &*x.b == from {
+                &x.a
+            } else {
+                continue;
+            };
+            add.push(Alias {
+                a: name.into(),
+                b: other.clone(),
+                must: x.must,
+            });
+        }
+        for x in add {
+            if self.aliases.len() < MAX_ALIASES {
+                self.aliases.push(x);
+            }
+        }
+    }
+
+    /// The other names of `name`'s object, and whether each surely is that object.
+    pub fn aliases_of(&self, name: &str) -> Vec<(Rc<str>, bool)> {
+        self.aliases
+            .iter()
+            .filter_map(|x| {
+                if &*x.a == name {
+                    Some((x.b.clone(), x.must))
+                } else if &*x.b == name {
+                    Some((x.a.clone(), x.must))
+                } else {
+                    None
+                }
+            })
+            .collect()
     }
 
     pub fn get(&self, name: &str) -> Option<&Val<'p>> {
@@ -377,7 +469,10 @@ impl<'p> State<'p> {
 
     /// A cheap comparison used to stop loop iteration: same taint masks and constants.
     pub fn same_as(&self, other: &State<'p>) -> bool {
-        if self.dead != other.dead || self.vars.len() != other.vars.len() {
+        if self.dead != other.dead
+            || self.vars.len() != other.vars.len()
+            || self.aliases != other.aliases
+        {
             return false;
         }
         self.vars.iter().all(|(k, v)| {
@@ -428,6 +523,50 @@ mod tests {
         };
         let j = dead.join(&live);
         assert!(!j.dead && j.get("x").is_some_and(|v| v.taint.is_some()));
+    }
+
+    #[test]
+    fn aliases_join_as_must_on_both_sides_and_may_on_one() {
+        let mut base = State::default();
+        base.set("a", Val::default());
+        base.set("b", Val::default());
+        base.set("c", Val::default());
+        let mut both = base.clone();
+        both.alias("b", "a");
+        let mut one = both.clone();
+        one.alias("c", "b");
+        // `c = b` also makes `c` an alias of `a`.
+        assert_eq!(one.aliases_of("c").len(), 2);
+        let j = one.join(&both);
+        assert_eq!(
+            j.aliases_of("a"),
+            vec![("b".into(), true), ("c".into(), false)]
+        );
+        // Rebinding a name ends its aliases.
+        let mut r = j.clone();
+        r.unalias("b");
+        assert_eq!(r.aliases_of("a"), vec![("c".into(), false)]);
+        assert!(!j.same_as(&r));
+    }
+
+    #[test]
+    fn a_join_with_unknown_elements_keeps_the_known_ones_apart() {
+        let known = Val {
+            elems: Some(Rc::new(Elems::List(vec![
+                Val::konst(Lit::Str("ls".into())),
+                tainted(1),
+            ]))),
+            ..Val::default()
+        };
+        let j = known.join(&Val::default());
+        let Some(Elems::List(l)) = j.elems.as_deref() else {
+            panic!("the known side's elements stay");
+        };
+        assert!(l[0].taint.is_none() && l[0].konst.is_none());
+        assert!(l[1].taint.is_some());
+        // The unknown side's data is the whole value's.
+        let j = known.join(&tainted(2));
+        assert_eq!(j.taint.map(|t| t.mask), Some(2));
     }
 
     #[test]

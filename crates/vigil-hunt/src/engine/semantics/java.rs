@@ -97,4 +97,9 @@ impl LanguageSemantics for Java {
     fn pop_index(&self, len: usize) -> Option<usize> {
         (len > 0).then_some(0)
     }
+
+    // `+=` works on numbers and text only.
+    fn augmented_add_extends_lists(&self) -> bool {
+        false
+    }
 }

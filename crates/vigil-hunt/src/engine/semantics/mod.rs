@@ -78,6 +78,10 @@ pub trait LanguageSemantics: Sync {
 
     /// The index `pop()` or `remove()` without an argument takes from a list of `len` items.
     fn pop_index(&self, len: usize) -> Option<usize>;
+
+    /// `xs += ys` on a list extends that list in place (every name of it sees the new
+    /// elements) rather than binding a new one.
+    fn augmented_add_extends_lists(&self) -> bool;
 }
 
 /// The semantics of `lang`.
@@ -174,6 +178,7 @@ mod tests {
         let (java, python) = (of(Lang::Java), of(Lang::Python));
         assert_eq!(java.pop_index(3), Some(0));
         assert_eq!(python.pop_index(3), Some(2));
+        assert!(python.augmented_add_extends_lists() && !java.augmented_add_extends_lists());
         for sem in all() {
             assert_eq!(sem.pop_index(0), None);
         }

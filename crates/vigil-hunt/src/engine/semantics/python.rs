@@ -95,4 +95,9 @@ impl LanguageSemantics for Python {
     fn pop_index(&self, len: usize) -> Option<usize> {
         len.checked_sub(1)
     }
+
+    // `list.__iadd__` extends the list.
+    fn augmented_add_extends_lists(&self) -> bool {
+        true
+    }
 }
