@@ -81,6 +81,12 @@ pub struct CallSpec {
     /// library's `unsafe_parsers` (XXE).
     #[serde(default)]
     pub parser_arg: Option<usize>,
+    /// Matches only when this positional argument's type is one of `arg_types`
+    /// (`fmt.Fprintf(w, ..)` writes the page only when `w` is a `ResponseWriter`).
+    #[serde(default)]
+    pub typed_arg: Option<usize>,
+    #[serde(default)]
+    pub arg_types: Vec<String>,
     /// Pattern: a string literal assigned to a variable, field or key whose name matches
     /// this regex (hard-coded secrets). Literals shorter than 4 characters are ignored.
     #[serde(default)]
@@ -243,6 +249,26 @@ pub struct ParamSource {
     pub receiver_fields: Vec<String>,
 }
 
+/// A call that changes what the object at the root of its receiver chain is, when its
+/// constant arguments match: `w.Header().Set("Content-Type", "application/json")` makes
+/// `w` a response that is not an HTML page.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Retype {
+    /// Receiver types (simple names); any receiver when empty.
+    #[serde(default)]
+    pub types: Vec<String>,
+    pub methods: Vec<String>,
+    /// `[position, regex]`: the constant argument at that position matches the regex.
+    #[serde(default)]
+    pub when: Vec<(usize, String)>,
+    /// The type the root variable gets.
+    #[serde(rename = "type")]
+    pub ty: String,
+    #[serde(skip)]
+    pub compiled: Vec<(usize, regex::Regex)>,
+}
+
 /// A language's shared library file (`_*.toml`).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -264,6 +290,13 @@ pub struct Library {
     /// Parameters that web frameworks fill from the request.
     #[serde(default)]
     pub params: Vec<ParamSource>,
+    /// Calls that write what they produce into the arguments at `args` (`json.Unmarshal`
+    /// into `&v`, a framework's `Bind(&v)`).
+    #[serde(default)]
+    pub fills: Vec<CallSpec>,
+    /// Calls that change the type of the variable they are made on (see [`Retype`]).
+    #[serde(default)]
+    pub retypes: Vec<Retype>,
     /// Types whose values carry no characters chosen by an attacker (numbers, booleans):
     /// a request parameter declared with one of them is not tainted.
     #[serde(default)]
@@ -294,11 +327,14 @@ static JAVA_RULES: include_dir::Dir<'static> =
     include_dir::include_dir!("$CARGO_MANIFEST_DIR/../../rules/java");
 static PYTHON_RULES: include_dir::Dir<'static> =
     include_dir::include_dir!("$CARGO_MANIFEST_DIR/../../rules/python");
+static GO_RULES: include_dir::Dir<'static> =
+    include_dir::include_dir!("$CARGO_MANIFEST_DIR/../../rules/go");
 
 fn lang_of_dir(name: &str) -> Option<Lang> {
     match name {
         "java" => Some(Lang::Java),
         "python" => Some(Lang::Python),
+        "go" => Some(Lang::Go),
         _ => None,
     }
 }
@@ -310,6 +346,7 @@ impl RuleSet {
         for (lang, name, dir) in [
             (Lang::Java, "java", &JAVA_RULES),
             (Lang::Python, "python", &PYTHON_RULES),
+            (Lang::Go, "go", &GO_RULES),
         ] {
             for f in dir.files() {
                 if f.path().extension().and_then(|e| e.to_str()) == Some("toml") {
@@ -385,6 +422,7 @@ impl RuleSet {
                             .iter_mut()
                             .chain(lib.cleansers.iter_mut())
                             .chain(lib.unsafe_parsers.iter_mut())
+                            .chain(lib.fills.iter_mut())
                         {
                             if let Err(e) = compile(spec) {
                                 errors.push(invalid(&path, e));
@@ -398,6 +436,17 @@ impl RuleSet {
                         entry.unsafe_parsers.extend(lib.unsafe_parsers);
                         entry.params.extend(lib.params);
                         entry.scalar_types.extend(lib.scalar_types);
+                        entry.fills.extend(lib.fills);
+                        for mut r in lib.retypes {
+                            for (i, re) in &r.when {
+                                match regex::Regex::new(re) {
+                                    Ok(c) => r.compiled.push((*i, c)),
+                                    Err(e) => errors
+                                        .push(invalid(&path, format!("bad regex `{re}`: {e}"))),
+                                }
+                            }
+                            entry.retypes.push(r);
+                        }
                     }
                     Err(e) => errors.push(invalid(&path, e.to_string())),
                 }

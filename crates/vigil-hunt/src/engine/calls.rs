@@ -109,6 +109,7 @@ impl<'p> Engine<'p> {
 
         let mut result = self.call_result(fr, st, c, &site, recv.as_ref(), &args, &kwargs);
         self.mark_unsafe_parser(fr, st, c, &site, &args);
+        self.retype_root(fr, st, c, &site, &args);
 
         self.check_call(fr, &site, recv.as_ref(), &args, &kwargs, c.span);
         result.taint = self.sanitize(&site, &args, &kwargs, result.taint);
@@ -124,6 +125,7 @@ impl<'p> Engine<'p> {
         if result.ty.is_none() {
             result.ty = self.return_type(&site);
         }
+        self.fill_out_params(fr, st, c, &site, &args, &kwargs, &result);
         // A library class called like a function (`configparser.ConfigParser()`) returns
         // an instance.
         if result.ty.is_none()
@@ -260,6 +262,16 @@ impl<'p> Engine<'p> {
                     } else {
                         let q = self.resolve_dotted(fr.file, &c.name);
                         targets.extend(self.module_function(&q, arity));
+                        // A Go package's functions see each other across its files.
+                        if targets.is_empty() {
+                            for other in self.idx.same_module(fr.file).into_iter().skip(1) {
+                                let funcs = &self.idx.units[other].module.functions;
+                                if let Some(f) = pick_overload(funcs, &c.name, arity) {
+                                    targets.push((other, None, f));
+                                    break;
+                                }
+                            }
+                        }
                     }
                 } else if let Some(cls) = fr.class {
                     let mut found = self.idx.find_method(cls, &c.name, arity);
@@ -605,6 +617,83 @@ impl<'p> Engine<'p> {
             );
         }
         v
+    }
+}
+
+impl<'p> Engine<'p> {
+    /// `w.Header().Set("Content-Type", "text/plain")`: `w` is now another kind of object.
+    fn retype_root(
+        &mut self,
+        fr: &Frame<'p>,
+        st: &mut State<'p>,
+        c: &'p Call,
+        site: &Site,
+        args: &[Val<'p>],
+    ) {
+        let lib: &'p Library = self.rules.lib;
+        for r in &lib.retypes {
+            let applies = r.methods.iter().any(|m| m == site.name)
+                && (r.types.is_empty()
+                    || site
+                        .recv_ty
+                        .as_deref()
+                        .is_some_and(|t| r.types.iter().any(|x| x == t)))
+                && r.compiled.iter().all(|(i, re)| {
+                    args.get(*i)
+                        .and_then(|a| a.konst.as_ref())
+                        .is_some_and(|k| re.is_match(&self.sem.const_text(k)))
+                });
+            if !applies {
+                continue;
+            }
+            if let Some(root) = c.receiver.as_ref().and_then(chain_root)
+                && self.is_value_ref(fr, st, &root)
+            {
+                let mut v = st.get(&root).cloned().unwrap_or_default();
+                v.ty = Some(r.ty.as_str().into());
+                self.write_path(fr, st, &root, v);
+            }
+            return;
+        }
+    }
+
+    /// Calls that write into the variables passed to them (`json.Unmarshal(data, &v)`,
+    /// gin's `c.Bind(&v)`): those variables now hold what the call produced.
+    #[allow(clippy::too_many_arguments)]
+    fn fill_out_params(
+        &mut self,
+        fr: &mut Frame<'p>,
+        st: &mut State<'p>,
+        c: &'p Call,
+        site: &Site,
+        args: &[Val<'p>],
+        kwargs: &[(&'p str, Val<'p>)],
+        result: &Val<'p>,
+    ) {
+        let Some(t) = result.all_taint() else { return };
+        let lib: &'p Library = self.rules.lib;
+        for spec in &lib.fills {
+            if !self.spec_matches(spec, site, args, kwargs) {
+                continue;
+            }
+            for &i in spec.args.as_deref().unwrap_or(&[]) {
+                let Some(path) = c.args.get(i).and_then(|a| a.dotted()) else {
+                    continue;
+                };
+                if !self.is_value_ref(fr, st, &path) {
+                    continue;
+                }
+                let cur = self.eval_path(fr, st, &path);
+                let mut v = cur.clone();
+                v.taint = union(
+                    cur.taint,
+                    Some(&t.step(fr.file, c.span, || {
+                        format!("written into `{path}` by `{}`", call_text(c))
+                    })),
+                );
+                self.write_path(fr, st, &path, v);
+            }
+        }
     }
 }
 

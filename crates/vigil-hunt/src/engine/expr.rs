@@ -343,6 +343,19 @@ impl<'p> Engine<'p> {
         {
             v.ty = o.ty.clone();
         }
+        // A field of a project class has the type its declaration gives (`s.db` of a
+        // `Server` whose `db` is a `*sql.DB`), so that methods called on it match by type.
+        if v.ty.is_none()
+            && let Some(ty) = &o.ty
+        {
+            v.ty = self
+                .idx
+                .classes_named(ty, fr.file)
+                .iter()
+                .find_map(|c| c.class.fields.iter().find(|f| f.name == name))
+                .and_then(|f| f.ty.as_deref())
+                .map(|t| simple_type(t).as_str().into());
+        }
         v
     }
 

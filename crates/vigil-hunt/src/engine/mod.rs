@@ -14,7 +14,7 @@ mod calls;
 mod collections;
 mod constfold;
 mod expr;
-mod semantics;
+pub(crate) mod semantics;
 mod sinks;
 mod stmt;
 mod value;

@@ -118,6 +118,14 @@ impl<'p> Engine<'p> {
                 return false;
             }
         }
+        if let Some(i) = spec.typed_arg
+            && !args
+                .get(i)
+                .and_then(|a| a.ty.as_deref())
+                .is_some_and(|t| spec.arg_types.iter().any(|x| x == t))
+        {
+            return false;
+        }
         if let Some(i) = spec.parser_arg
             && args.get(i).and_then(|a| a.ty.as_deref()) != Some(UNSAFE_PARSER)
         {

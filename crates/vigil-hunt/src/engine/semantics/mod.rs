@@ -2,10 +2,12 @@
 //! and never which language it analyses. Adding a language means one implementation here,
 //! one lowering in `vigil-code`, and a rules folder.
 
+mod go;
 mod java;
 mod python;
 
 use super::constfold::StrMethod;
+use std::path::Path;
 use vigil_code::{Lang, Lit, Param};
 
 /// Where a dotted name that is not a value (`Helper.DIR`, `ET.parse`) lives, and where an
@@ -78,6 +80,21 @@ pub trait LanguageSemantics: Sync {
 
     /// The index `pop()` or `remove()` without an argument takes from a list of `len` items.
     fn pop_index(&self, len: usize) -> Option<usize>;
+
+    // ------------------------------------------------------------ modules and results
+
+    /// The names other files import the file at `path` by (its module or package), most
+    /// specific last; empty where files are found through their classes.
+    fn module_names(&self, _path: &Path) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// Unpacking one value that is not a known sequence into several names
+    /// (`v, err := f()`) gives the value to the first name only; otherwise every name may
+    /// hold part of it (`a, b = s.split()`).
+    fn unpacking_one_value_fills_the_first_only(&self) -> bool {
+        false
+    }
 }
 
 /// The semantics of `lang`.
@@ -85,6 +102,7 @@ pub fn of(lang: Lang) -> &'static dyn LanguageSemantics {
     match lang {
         Lang::Java => &java::Java,
         Lang::Python => &python::Python,
+        Lang::Go => &go::Go,
     }
 }
 
