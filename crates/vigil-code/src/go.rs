@@ -674,6 +674,17 @@ impl<'s> Lower<'s> {
     }
 
     fn target(&mut self, node: Node) -> Target {
+        // `((((x)))) = v` recurses here, outside `stmt`/`expr`: guard it too.
+        if self.depth > MAX_DEPTH {
+            return Target::Other(Expr::Unknown(vec![]));
+        }
+        self.depth += 1;
+        let t = self.target_inner(node);
+        self.depth -= 1;
+        t
+    }
+
+    fn target_inner(&mut self, node: Node) -> Target {
         match node.kind() {
             "identifier" => Target::Var(self.name(node)),
             "selector_expression" => {
