@@ -91,6 +91,10 @@ pub struct CallSpec {
     /// this regex (hard-coded secrets). Literals shorter than 4 characters are ignored.
     #[serde(default)]
     pub assigns: Option<String>,
+    /// Pattern: only inside a function or method whose name matches this regex
+    /// (`math/rand` is a finding where a token or secret is made, not for jitter).
+    #[serde(default)]
+    pub functions: Option<String>,
     /// Human label for a source (`HTTP request parameter`).
     #[serde(default)]
     pub label: Option<String>,
@@ -102,6 +106,8 @@ pub struct CallSpec {
     pub unless_re: Option<regex::Regex>,
     #[serde(skip)]
     pub assigns_re: Option<regex::Regex>,
+    #[serde(skip)]
+    pub functions_re: Option<regex::Regex>,
 }
 
 fn yes() -> bool {
@@ -530,5 +536,6 @@ fn compile(spec: &mut CallSpec) -> Result<(), String> {
     spec.name_re = re(&spec.name_regex)?;
     spec.unless_re = re(&spec.unless_regex)?;
     spec.assigns_re = re(&spec.assigns)?;
+    spec.functions_re = re(&spec.functions)?;
     Ok(())
 }

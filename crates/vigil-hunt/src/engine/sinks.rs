@@ -211,11 +211,12 @@ impl<'p> Engine<'p> {
             }
         }
         for rule in &rules.patterns {
-            if rule
-                .matches
-                .iter()
-                .any(|m| self.spec_matches(m, site, args, kwargs))
-            {
+            if rule.matches.iter().any(|m| {
+                self.spec_matches(m, site, args, kwargs)
+                    && m.functions_re
+                        .as_ref()
+                        .is_none_or(|re| fr.func.is_some_and(|f| re.is_match(&f.name)))
+            }) {
                 self.report(rule, fr.file, span, None, site.name);
             }
         }
