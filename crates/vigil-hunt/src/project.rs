@@ -30,8 +30,10 @@ pub struct Index<'p> {
     /// Module or package names (every suffix of the file path, as the language's semantics
     /// spells them) → files.
     modules: HashMap<String, Vec<usize>>,
-    /// A file's most specific module name → the files that share it (a Go package's files).
-    packages: HashMap<String, Vec<usize>>,
+    /// Each file's most specific module name.
+    package_of: Vec<Option<String>>,
+    /// (module name, function name) → the module's functions of that name, in file order.
+    package_functions: HashMap<(String, &'p str), Vec<(usize, &'p Function)>>,
 }
 
 impl<'p> Index<'p> {
@@ -42,7 +44,8 @@ impl<'p> Index<'p> {
             classes: HashMap::new(),
             implementors: HashMap::new(),
             modules: HashMap::new(),
-            packages: HashMap::new(),
+            package_of: Vec::new(),
+            package_functions: HashMap::new(),
         };
         for (i, u) in units.iter().enumerate() {
             for c in &u.module.classes {
@@ -50,8 +53,14 @@ impl<'p> Index<'p> {
             }
             let names = crate::engine::semantics::of(u.module.lang).module_names(&u.path);
             if let Some(own) = names.last() {
-                idx.packages.entry(own.clone()).or_default().push(i);
+                for f in &u.module.functions {
+                    idx.package_functions
+                        .entry((own.clone(), f.name.as_str()))
+                        .or_default()
+                        .push((i, f));
+                }
             }
+            idx.package_of.push(names.last().cloned());
             for name in names {
                 idx.modules.entry(name).or_default().push(i);
             }
@@ -169,23 +178,20 @@ impl<'p> Index<'p> {
         }
     }
 
-    /// The other files of `file`'s module (a Go package spans its folder), `file` first.
-    pub fn same_module(&self, file: usize) -> Vec<usize> {
-        let Some(u) = self.units.get(file) else {
-            return Vec::new();
-        };
-        let names = crate::engine::semantics::of(u.module.lang).module_names(&u.path);
-        let mut out = vec![file];
-        if let Some(own) = names.last() {
-            out.extend(
-                self.packages
-                    .get(own)
-                    .into_iter()
-                    .flatten()
-                    .filter(|&&f| f != file && self.units[f].module.lang == u.module.lang),
-            );
-        }
-        out
+    /// A function `name` of `file`'s module declared in another of its files (a Go
+    /// package spans its folder); looked up once per call, so kept in a map.
+    pub fn module_function_elsewhere(
+        &self,
+        file: usize,
+        name: &str,
+    ) -> Option<(usize, &'p Function)> {
+        let own = self.package_of.get(file)?.as_ref()?;
+        let lang = self.units.get(file)?.module.lang;
+        self.package_functions
+            .get(&(own.clone(), name))?
+            .iter()
+            .find(|(f, _)| *f != file && self.units[*f].module.lang == lang)
+            .copied()
     }
 }
 

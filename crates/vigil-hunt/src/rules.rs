@@ -81,6 +81,10 @@ pub struct CallSpec {
     /// library's `unsafe_parsers` (XXE).
     #[serde(default)]
     pub parser_arg: Option<usize>,
+    /// Matches only when the first argument is written as a constant absolute path joined
+    /// with the rest (`path.Clean("/" + p)`).
+    #[serde(default)]
+    pub rooted: bool,
     /// Matches only when this positional argument's type is one of `arg_types`
     /// (`fmt.Fprintf(w, ..)` writes the page only when `w` is a `ResponseWriter`).
     #[serde(default)]

@@ -330,7 +330,10 @@ fn sarif_for_go_files_is_sarif_2_1_0() {
     let results = sarif["runs"][0]["results"]
         .as_array()
         .expect("runs[0].results is an array");
-    let ids: Vec<&str> = results.iter().filter_map(|r| r["ruleId"].as_str()).collect();
+    let ids: Vec<&str> = results
+        .iter()
+        .filter_map(|r| r["ruleId"].as_str())
+        .collect();
     for id in ["go/sql-injection", "go/xss", "go/weak-hash"] {
         assert!(ids.contains(&id), "{id} missing from {ids:?}");
     }
@@ -343,7 +346,10 @@ fn sarif_for_go_files_is_sarif_2_1_0() {
         .as_array()
         .expect("thread flow locations");
     let last = &steps[steps.len() - 1]["location"]["physicalLocation"]["artifactLocation"]["uri"];
-    assert!(last.as_str().is_some_and(|u| u.ends_with("store/store.go")), "{last}");
+    assert!(
+        last.as_str().is_some_and(|u| u.ends_with("store/store.go")),
+        "{last}"
+    );
     validate_against_schema(&sarif);
 }
 

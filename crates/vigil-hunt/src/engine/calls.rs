@@ -83,6 +83,7 @@ impl<'p> Engine<'p> {
             has_value_receiver: recv.is_some(),
             name: &c.name,
             is_new: false,
+            rooted_first_arg: c.args.first().is_some_and(starts_with_root),
         };
 
         // Where classes are called like functions, a call of a project class constructs it.
@@ -263,14 +264,11 @@ impl<'p> Engine<'p> {
                         let q = self.resolve_dotted(fr.file, &c.name);
                         targets.extend(self.module_function(&q, arity));
                         // A Go package's functions see each other across its files.
-                        if targets.is_empty() {
-                            for other in self.idx.same_module(fr.file).into_iter().skip(1) {
-                                let funcs = &self.idx.units[other].module.functions;
-                                if let Some(f) = pick_overload(funcs, &c.name, arity) {
-                                    targets.push((other, None, f));
-                                    break;
-                                }
-                            }
+                        if targets.is_empty()
+                            && let Some((other, f)) =
+                                self.idx.module_function_elsewhere(fr.file, &c.name)
+                        {
+                            targets.push((other, None, f));
                         }
                     }
                 } else if let Some(cls) = fr.class {
@@ -556,6 +554,7 @@ impl<'p> Engine<'p> {
             has_value_receiver: false,
             name: simple.as_str(),
             is_new: true,
+            rooted_first_arg: false,
         };
         self.check_call(fr, &site, None, &args, &kwargs, span);
         let _ = st;
@@ -697,6 +696,20 @@ impl<'p> Engine<'p> {
     }
 }
 
+/// `"/" + p`, `"/"+a+b`, `f"/{p}"`: text that starts with a constant `/`.
+fn starts_with_root(e: &Expr) -> bool {
+    match e {
+        Expr::Lit(Lit::Str(s)) => s.starts_with('/'),
+        Expr::Binary {
+            op: BinOp::Add,
+            left,
+            ..
+        } => starts_with_root(left),
+        Expr::Concat(parts) => parts.first().is_some_and(starts_with_root),
+        _ => false,
+    }
+}
+
 pub(super) fn call_text(c: &Call) -> String {
     match c.receiver.as_ref().and_then(|r| r.dotted()) {
         Some(d) => format!("{d}.{}(..)", c.name),
@@ -757,6 +770,93 @@ def f():
     os.system(h.v)
 "#;
         assert_eq!(lines("h.py", src, PY_CMDI), [9]);
+    }
+
+    const GO_SQLI: &str = "go/sql-injection";
+
+    #[test]
+    fn go_results_unpack_with_the_data_in_the_first_only() {
+        let src = r#"package p
+import ("database/sql"; "net/http"; "strings")
+func h(db *sql.DB, r *http.Request) {
+	v, err := strings.CutPrefix(r.FormValue("q"), "x")
+	db.Query(err.Error())
+	db.Query(v)
+}
+"#;
+        assert_eq!(lines("h.go", src, GO_SQLI), [6]);
+    }
+
+    #[test]
+    fn go_project_results_unpack_position_by_position() {
+        let src = r#"package p
+import ("database/sql"; "net/http")
+func read(r *http.Request) (string, string) { return "fixed", r.FormValue("q") }
+func h(db *sql.DB, r *http.Request) {
+	a, b := read(r)
+	db.Query(a)
+	db.Query(b)
+}
+"#;
+        assert_eq!(lines("h.go", src, GO_SQLI), [7]);
+    }
+
+    #[test]
+    fn go_functions_of_a_package_see_each_other_across_files() {
+        let a = "package p\nimport \"net/http\"\nfunc h(w http.ResponseWriter, r *http.Request) { run(r.FormValue(\"q\")) }\n";
+        let b = "package p\nimport \"database/sql\"\nvar db *sql.DB\nfunc run(q string) { db.Exec(q) }\n";
+        let other = "package q\nfunc run(q string) {}\n";
+        let found = findings(&[("app/p/a.go", a), ("app/p/b.go", b), ("app/q/c.go", other)]);
+        assert!(
+            found
+                .iter()
+                .any(|(p, r, l)| p == "app/p/b.go" && r == GO_SQLI && *l == 4),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn go_import_paths_find_the_package_folder_by_its_tail() {
+        let api = "package api\nimport (\"net/http\"; \"example.com/shop/store\")\nfunc h(r *http.Request) { store.Find(r.FormValue(\"n\")) }\n";
+        let store = "package store\nimport \"database/sql\"\nvar db *sql.DB\nfunc Find(n string) { db.Query(\"SELECT \" + n) }\n";
+        let found = findings(&[("shop/api/h.go", api), ("shop/store/s.go", store)]);
+        assert!(
+            found
+                .iter()
+                .any(|(p, r, _)| p == "shop/store/s.go" && r == GO_SQLI),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn go_out_parameters_are_filled_by_the_call() {
+        let src = r#"package p
+import ("database/sql"; "encoding/json"; "net/http")
+type In struct { Name string }
+func h(db *sql.DB, r *http.Request) {
+	var in In
+	var fixed In
+	json.NewDecoder(r.Body).Decode(&in)
+	db.Query(fixed.Name)
+	db.Query(in.Name)
+}
+"#;
+        assert_eq!(lines("h.go", src, GO_SQLI), [9]);
+    }
+
+    #[test]
+    fn a_non_html_content_type_makes_the_response_no_page() {
+        let src = r#"package p
+import "net/http"
+func h(w http.ResponseWriter, r *http.Request) {
+	w.Write([]byte(r.FormValue("a")))
+}
+func j(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Write([]byte(r.FormValue("a")))
+}
+"#;
+        assert_eq!(lines("h.go", src, "go/xss"), [4]);
     }
 
     #[test]

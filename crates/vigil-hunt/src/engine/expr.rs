@@ -273,6 +273,13 @@ impl<'p> Engine<'p> {
         if st.get(first).is_some() || self.sem.refers_to_receiver(first) {
             return true;
         }
+        if self.sem.only_imports_name_modules() {
+            return !self.idx.units[fr.file]
+                .module
+                .imports
+                .iter()
+                .any(|i| i.alias == first);
+        }
         if self.sem.bare_names_reach_fields()
             && let Some(c) = fr.class
         {

@@ -118,6 +118,9 @@ impl<'p> Engine<'p> {
                 return false;
             }
         }
+        if spec.rooted && !site.rooted_first_arg {
+            return false;
+        }
         if let Some(i) = spec.typed_arg
             && !args
                 .get(i)

@@ -101,6 +101,10 @@ impl LanguageSemantics for Go {
             .collect()
     }
 
+    fn only_imports_name_modules(&self) -> bool {
+        true
+    }
+
     // `v, err := f()`: the error (or `ok`) is not the data.
     fn unpacking_one_value_fills_the_first_only(&self) -> bool {
         true

@@ -95,6 +95,13 @@ pub trait LanguageSemantics: Sync {
     fn unpacking_one_value_fills_the_first_only(&self) -> bool {
         false
     }
+
+    /// Only imported names denote modules: any other name is a value, a package-level
+    /// variable of another file or function included (Go's `db.Query(..)` with a package
+    /// `var db *sql.DB`).
+    fn only_imports_name_modules(&self) -> bool {
+        false
+    }
 }
 
 /// The semantics of `lang`.
@@ -185,6 +192,26 @@ mod tests {
         assert!(!java.is_receiver_param(&param("self", &[], false)));
         assert_eq!(java.constructor_name(), "<init>");
         assert_eq!(python.constructor_name(), "__init__");
+    }
+
+    #[test]
+    fn go_packages_are_folders_and_python_modules_are_files() {
+        let go = of(Lang::Go);
+        assert_eq!(
+            go.module_names(Path::new("shop/store/db.go")),
+            ["store", "shop/store"]
+        );
+        assert_eq!(
+            of(Lang::Python).module_names(Path::new("a/helpers/utils.py")),
+            ["utils", "helpers.utils", "a.helpers.utils"]
+        );
+        assert!(
+            of(Lang::Java)
+                .module_names(Path::new("a/B.java"))
+                .is_empty()
+        );
+        assert!(go.unpacking_one_value_fills_the_first_only());
+        assert!(!of(Lang::Python).unpacking_one_value_fills_the_first_only());
     }
 
     #[test]
