@@ -4,8 +4,8 @@
 //! thread, in a debug build, with output whose nesting stays bounded, so that the analyses
 //! recursing over it, and dropping it, cannot overflow either.
 //!
-//! Minimized fuzzer artifacts live in `tests/fuzz/` (`java-*` / `python-*`, the raw source
-//! without the fuzz target's leading language byte); they are all replayed by `artifacts`.
+//! Minimized fuzzer artifacts live in `tests/fuzz/` (`java-*` / `python-*` / `go-*`, the raw
+//! source without the fuzz target's leading language byte); they are all replayed by `artifacts`.
 
 use std::time::{Duration, Instant};
 use vigil_code::{Lang, MAX_DEPTH, Module, parse};
