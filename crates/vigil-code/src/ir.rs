@@ -282,6 +282,7 @@ pub struct Import {
 pub enum Lang {
     Java,
     Python,
+    Go,
 }
 
 impl Lang {
@@ -289,6 +290,7 @@ impl Lang {
         match self {
             Lang::Java => "java",
             Lang::Python => "python",
+            Lang::Go => "go",
         }
     }
 
@@ -297,6 +299,7 @@ impl Lang {
         match path.extension()?.to_str()? {
             "java" => Some(Lang::Java),
             "py" => Some(Lang::Python),
+            "go" => Some(Lang::Go),
             _ => None,
         }
     }
@@ -306,7 +309,7 @@ impl Lang {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Module {
     pub lang: Lang,
-    /// Java package, or Python module path guessed from the file path.
+    /// Java package, Go package name, or Python module path guessed from the file path.
     pub package: Option<String>,
     pub imports: Vec<Import>,
     pub classes: Vec<Class>,

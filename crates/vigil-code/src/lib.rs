@@ -2,6 +2,7 @@
 //! that Vigil's dataflow reads. One adapter per language; adding a language is one new
 //! adapter module plus rules.
 
+mod go;
 pub mod ir;
 mod java;
 mod lower;
@@ -59,6 +60,7 @@ fn parse_here(lang: Lang, source: &str) -> Result<Module, ParseError> {
     let language: tree_sitter::Language = match lang {
         Lang::Java => tree_sitter_java::LANGUAGE.into(),
         Lang::Python => tree_sitter_python::LANGUAGE.into(),
+        Lang::Go => tree_sitter_go::LANGUAGE.into(),
     };
     parser
         .set_language(&language)
@@ -70,6 +72,7 @@ fn parse_here(lang: Lang, source: &str) -> Result<Module, ParseError> {
     let mut module = match lang {
         Lang::Java => java::lower(root, source.as_bytes()),
         Lang::Python => python::lower(root, source.as_bytes()),
+        Lang::Go => go::lower(root, source.as_bytes()),
     };
     module.lines = source.lines().count();
     module.syntax_errors = errors;

@@ -4,8 +4,8 @@
 //! thread, in a debug build, with output whose nesting stays bounded, so that the analyses
 //! recursing over it, and dropping it, cannot overflow either.
 //!
-//! Minimized fuzzer artifacts live in `tests/fuzz/` (`java-*` / `python-*`, the raw source
-//! without the fuzz target's leading language byte); they are all replayed by `artifacts`.
+//! Minimized fuzzer artifacts live in `tests/fuzz/` (`java-*` / `python-*` / `go-*`, the raw
+//! source without the fuzz target's leading language byte); they are all replayed by `artifacts`.
 
 use std::time::{Duration, Instant};
 use vigil_code::{Lang, MAX_DEPTH, Module, parse};
@@ -279,6 +279,94 @@ fn python_nested_comparison_chains() {
     assert!(format!("{m:?}").len() < 1_000_000);
 }
 
+// --- Go: nesting the lowering recurses over -------------------------------------------------
+
+fn go_func(body: &str) -> String {
+    format!("package p\nfunc f() {{\n{body}\n}}\n")
+}
+
+#[test]
+fn go_nested_blocks_and_ifs() {
+    let n = 3000;
+    check(
+        "go_nested_blocks",
+        Lang::Go,
+        &go_func(&format!("{}x := 1{}", "{".repeat(n), "}".repeat(n))),
+    );
+    let ifs = format!("{}y(){}", "if a { ".repeat(n), " }".repeat(n));
+    check("go_nested_ifs", Lang::Go, &go_func(&ifs));
+    check(
+        "go_nested_ifs_unclosed",
+        Lang::Go,
+        &go_func(&"if a { for { switch { case true: ".repeat(n)),
+    );
+}
+
+#[test]
+fn go_nested_expressions() {
+    let n = 5000;
+    check(
+        "go_nested_parens",
+        Lang::Go,
+        &go_func(&format!("x := {}1{}", "(".repeat(n), ")".repeat(n))),
+    );
+    check(
+        "go_nested_calls",
+        Lang::Go,
+        &go_func(&format!("x := {}1{}", "f(".repeat(n), ")".repeat(n))),
+    );
+    check(
+        "go_long_selector",
+        Lang::Go,
+        &go_func(&format!("x := a{}", ".b".repeat(n))),
+    );
+    check(
+        "go_long_sum",
+        Lang::Go,
+        &go_func(&format!("x := a{}", " + a".repeat(n))),
+    );
+    let lits = format!("x := {}{}", "[]T{{".repeat(n), "}}".repeat(n));
+    check("go_nested_composite_literals", Lang::Go, &go_func(&lits));
+    let target = format!("{}x{} = 1", "(*".repeat(n), ")".repeat(n));
+    check("go_nested_assignment_target", Lang::Go, &go_func(&target));
+    let funcs = format!(
+        "x := {}1{}",
+        "func() int { return ".repeat(n),
+        " }()".repeat(n)
+    );
+    check("go_nested_func_literals", Lang::Go, &go_func(&funcs));
+}
+
+#[test]
+fn go_broken_sources_lower_what_they_can() {
+    for (name, src) in [
+        ("go_empty", ""),
+        ("go_only_package", "package"),
+        (
+            "go_bad_receiver",
+            "package p\nfunc (*) f() {}\nfunc (a, b T) g() {}\n",
+        ),
+        (
+            "go_mismatched_assign",
+            "package p\nfunc f() { a, b, c := 1, 2; _ = a }\n",
+        ),
+        ("go_unterminated_raw", "package p\nvar s = `abc"),
+        (
+            "go_bad_import",
+            "package p\nimport ( \"\" . _ x \"a/b\" )\n",
+        ),
+    ] {
+        check(name, Lang::Go, src);
+    }
+    let m = parse(
+        Lang::Go,
+        "package p\nfunc (s *S) H(w W, r *R) { x, err := f(r) }\n",
+    )
+    .unwrap();
+    assert_eq!(m.classes.len(), 1);
+    assert_eq!(m.classes[0].methods[0].params.len(), 2);
+}
+
 // --- minimized fuzzer artifacts --------------------------------------------------------------
 
 #[test]
@@ -295,6 +383,8 @@ fn artifacts() {
             Lang::Java
         } else if name.starts_with("python-") {
             Lang::Python
+        } else if name.starts_with("go-") {
+            Lang::Go
         } else {
             continue;
         };

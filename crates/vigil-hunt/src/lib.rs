@@ -50,6 +50,9 @@ const SKIP_DIRS: &[&str] = &[
     ".tox",
     "build",
     ".mypy_cache",
+    // Go: copies of dependencies, and inputs of tests.
+    "vendor",
+    "testdata",
 ];
 
 /// Source files and `.properties` files under the given paths.
@@ -67,7 +70,7 @@ pub fn discover(
             } else {
                 skipped.push(Skipped {
                     path: root.clone(),
-                    reason: "not a supported source file (.java, .py)".into(),
+                    reason: "not a supported source file (.java, .py, .go)".into(),
                 });
             }
             continue;
@@ -213,7 +216,7 @@ pub fn analyse_with(
 ) -> Vec<Finding> {
     let idx = Index::new(units, props);
     let empty = rules::Library::default();
-    let per_lang: Vec<(Lang, engine::LangRules)> = [Lang::Java, Lang::Python]
+    let per_lang: Vec<(Lang, engine::LangRules)> = [Lang::Java, Lang::Python, Lang::Go]
         .into_iter()
         .map(|l| {
             let lib = rules.libraries.get(&l).unwrap_or(&empty);

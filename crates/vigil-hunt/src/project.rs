@@ -2,8 +2,8 @@
 //! Python modules by dotted name, and `.properties` values, so that calls resolve across files.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use vigil_code::{Class, Function, Lang, Module, Stmt};
+use std::path::PathBuf;
+use vigil_code::{Class, Function, Module, Stmt};
 
 /// One parsed source file.
 pub struct Unit {
@@ -27,8 +27,13 @@ pub struct Index<'p> {
     pub properties: &'p HashMap<String, String>,
     classes: HashMap<&'p str, Vec<ClassRef<'p>>>,
     implementors: HashMap<&'p str, Vec<ClassRef<'p>>>,
-    /// Python: dotted module name (every suffix of the file path) → file.
+    /// Module or package names (every suffix of the file path, as the language's semantics
+    /// spells them) → files.
     modules: HashMap<String, Vec<usize>>,
+    /// Each file's most specific module name.
+    package_of: Vec<Option<String>>,
+    /// (module name, function name) → the module's functions of that name, in file order.
+    package_functions: HashMap<(String, &'p str), Vec<(usize, &'p Function)>>,
 }
 
 impl<'p> Index<'p> {
@@ -39,19 +44,29 @@ impl<'p> Index<'p> {
             classes: HashMap::new(),
             implementors: HashMap::new(),
             modules: HashMap::new(),
+            package_of: Vec::new(),
+            package_functions: HashMap::new(),
         };
         for (i, u) in units.iter().enumerate() {
             for c in &u.module.classes {
                 idx.add_class(i, c, None);
             }
-            if u.module.lang == Lang::Python {
-                for name in module_names(&u.path) {
-                    idx.modules.entry(name).or_default().push(i);
-                }
-                // Classes defined inside functions are still classes of the file.
+            let names = crate::engine::semantics::of(u.module.lang).module_names(&u.path);
+            if let Some(own) = names.last() {
                 for f in &u.module.functions {
-                    idx.add_nested(i, &f.body);
+                    idx.package_functions
+                        .entry((own.clone(), f.name.as_str()))
+                        .or_default()
+                        .push((i, f));
                 }
+            }
+            idx.package_of.push(names.last().cloned());
+            for name in names {
+                idx.modules.entry(name).or_default().push(i);
+            }
+            // Classes defined inside functions are still classes of the file.
+            for f in &u.module.functions {
+                idx.add_nested(i, &f.body);
             }
         }
         idx
@@ -147,9 +162,36 @@ impl<'p> Index<'p> {
         None
     }
 
-    /// Python files whose dotted module name is `name` (`helpers.utils`).
+    /// Files whose module name is `name` (`helpers.utils`). An import path
+    /// (`example.com/shop/store`) that names no folder in full is found by its longest tail
+    /// that does (`shop/store`, `store`): the scan root is rarely the module root.
     pub fn modules_named(&self, name: &str) -> &[usize] {
-        self.modules.get(name).map(|v| v.as_slice()).unwrap_or(&[])
+        let mut rest = name;
+        loop {
+            if let Some(v) = self.modules.get(rest) {
+                return v.as_slice();
+            }
+            match rest.split_once('/') {
+                Some((_, tail)) if !tail.is_empty() => rest = tail,
+                _ => return &[],
+            }
+        }
+    }
+
+    /// A function `name` of `file`'s module declared in another of its files (a Go
+    /// package spans its folder); looked up once per call, so kept in a map.
+    pub fn module_function_elsewhere(
+        &self,
+        file: usize,
+        name: &str,
+    ) -> Option<(usize, &'p Function)> {
+        let own = self.package_of.get(file)?.as_ref()?;
+        let lang = self.units.get(file)?.module.lang;
+        self.package_functions
+            .get(&(own.clone(), name))?
+            .iter()
+            .find(|(f, _)| *f != file && self.units[*f].module.lang == lang)
+            .copied()
     }
 }
 
@@ -176,27 +218,6 @@ pub fn pick_overload<'p>(
         fallback.get_or_insert(m);
     }
     fallback
-}
-
-/// `a/b/helpers/utils.py` → `utils`, `helpers.utils`, `b.helpers.utils`, `a.b.helpers.utils`.
-fn module_names(path: &Path) -> Vec<String> {
-    let mut parts: Vec<String> = path
-        .components()
-        .filter_map(|c| c.as_os_str().to_str().map(str::to_string))
-        .collect();
-    if let Some(last) = parts.last_mut() {
-        if let Some(stem) = last.strip_suffix(".py") {
-            *last = stem.to_string();
-        }
-        if last == "__init__" {
-            parts.pop();
-        }
-    }
-    let mut out = Vec::new();
-    for start in (0..parts.len()).rev() {
-        out.push(parts[start..].join("."));
-    }
-    out
 }
 
 /// Read `key=value` lines from every `.properties` file found under the scanned roots, so that

@@ -81,10 +81,24 @@ pub struct CallSpec {
     /// library's `unsafe_parsers` (XXE).
     #[serde(default)]
     pub parser_arg: Option<usize>,
+    /// Matches only when the first argument is written as a constant absolute path joined
+    /// with the rest (`path.Clean("/" + p)`).
+    #[serde(default)]
+    pub rooted: bool,
+    /// Matches only when this positional argument's type is one of `arg_types`
+    /// (`fmt.Fprintf(w, ..)` writes the page only when `w` is a `ResponseWriter`).
+    #[serde(default)]
+    pub typed_arg: Option<usize>,
+    #[serde(default)]
+    pub arg_types: Vec<String>,
     /// Pattern: a string literal assigned to a variable, field or key whose name matches
     /// this regex (hard-coded secrets). Literals shorter than 4 characters are ignored.
     #[serde(default)]
     pub assigns: Option<String>,
+    /// Pattern: only inside a function or method whose name matches this regex
+    /// (`math/rand` is a finding where a token or secret is made, not for jitter).
+    #[serde(default)]
+    pub functions: Option<String>,
     /// Human label for a source (`HTTP request parameter`).
     #[serde(default)]
     pub label: Option<String>,
@@ -107,6 +121,8 @@ pub struct CallSpec {
     pub assigns_re: Option<regex::Regex>,
     #[serde(skip)]
     pub argv_re: Option<regex::Regex>,
+    #[serde(skip)]
+    pub functions_re: Option<regex::Regex>,
 }
 
 fn yes() -> bool {
@@ -301,6 +317,26 @@ pub struct ParamSource {
     pub receiver_fields: Vec<String>,
 }
 
+/// A call that changes what the object at the root of its receiver chain is, when its
+/// constant arguments match: `w.Header().Set("Content-Type", "application/json")` makes
+/// `w` a response that is not an HTML page.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Retype {
+    /// Receiver types (simple names); any receiver when empty.
+    #[serde(default)]
+    pub types: Vec<String>,
+    pub methods: Vec<String>,
+    /// `[position, regex]`: the constant argument at that position matches the regex.
+    #[serde(default)]
+    pub when: Vec<(usize, String)>,
+    /// The type the root variable gets.
+    #[serde(rename = "type")]
+    pub ty: String,
+    #[serde(skip)]
+    pub compiled: Vec<(usize, regex::Regex)>,
+}
+
 /// A language's shared library file (`_*.toml`).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -326,6 +362,13 @@ pub struct Library {
     /// Parameters that web frameworks fill from the request.
     #[serde(default)]
     pub params: Vec<ParamSource>,
+    /// Calls that write what they produce into the arguments at `args` (`json.Unmarshal`
+    /// into `&v`, a framework's `Bind(&v)`).
+    #[serde(default)]
+    pub fills: Vec<CallSpec>,
+    /// Calls that change the type of the variable they are made on (see [`Retype`]).
+    #[serde(default)]
+    pub retypes: Vec<Retype>,
     /// Types whose values carry no characters chosen by an attacker (numbers, booleans):
     /// a request parameter declared with one of them is not tainted.
     #[serde(default)]
@@ -359,11 +402,14 @@ static JAVA_RULES: include_dir::Dir<'static> =
     include_dir::include_dir!("$CARGO_MANIFEST_DIR/../../rules/java");
 static PYTHON_RULES: include_dir::Dir<'static> =
     include_dir::include_dir!("$CARGO_MANIFEST_DIR/../../rules/python");
+static GO_RULES: include_dir::Dir<'static> =
+    include_dir::include_dir!("$CARGO_MANIFEST_DIR/../../rules/go");
 
 fn lang_of_dir(name: &str) -> Option<Lang> {
     match name {
         "java" => Some(Lang::Java),
         "python" => Some(Lang::Python),
+        "go" => Some(Lang::Go),
         _ => None,
     }
 }
@@ -375,6 +421,7 @@ impl RuleSet {
         for (lang, name, dir) in [
             (Lang::Java, "java", &JAVA_RULES),
             (Lang::Python, "python", &PYTHON_RULES),
+            (Lang::Go, "go", &GO_RULES),
         ] {
             for f in dir.files() {
                 if f.path().extension().and_then(|e| e.to_str()) == Some("toml") {
@@ -450,6 +497,7 @@ impl RuleSet {
                             .iter_mut()
                             .chain(lib.cleansers.iter_mut())
                             .chain(lib.unsafe_parsers.iter_mut())
+                            .chain(lib.fills.iter_mut())
                         {
                             if let Err(e) = compile(spec) {
                                 errors.push(invalid(&path, e));
@@ -470,6 +518,17 @@ impl RuleSet {
                         entry.params.extend(lib.params);
                         entry.scalar_types.extend(lib.scalar_types);
                         entry.states.extend(lib.states);
+                        entry.fills.extend(lib.fills);
+                        for mut r in lib.retypes {
+                            for (i, re) in &r.when {
+                                match regex::Regex::new(re) {
+                                    Ok(c) => r.compiled.push((*i, c)),
+                                    Err(e) => errors
+                                        .push(invalid(&path, format!("bad regex `{re}`: {e}"))),
+                                }
+                            }
+                            entry.retypes.push(r);
+                        }
                     }
                     Err(e) => errors.push(invalid(&path, e.to_string())),
                 }
@@ -588,6 +647,7 @@ fn compile(spec: &mut CallSpec) -> Result<(), String> {
     spec.unless_re = re(&spec.unless_regex)?;
     spec.assigns_re = re(&spec.assigns)?;
     spec.argv_re = re(&spec.argv_shells)?;
+    spec.functions_re = re(&spec.functions)?;
     Ok(())
 }
 

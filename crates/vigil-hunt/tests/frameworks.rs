@@ -1,5 +1,5 @@
 //! Web frameworks whose request data the rule library declares (Spring, JAX-RS, Django,
-//! FastAPI, aiohttp, Tornado, Bottle), and library mode (`--entry public`).
+//! FastAPI, aiohttp, Tornado, Bottle, Go's net/http, gin and echo), and library mode (`--entry public`).
 //!
 //! Each fixture folder is a small app written the way the framework's documentation writes
 //! one. A line marked `ruleid: RULE` must be reported by that rule; no other line may be
@@ -22,7 +22,8 @@ fn fixture_dir(parts: &[&str]) -> PathBuf {
     dir
 }
 
-/// (file, line, rule) of every `ruleid:` marker under `dir`.
+/// (file, line, rule) of every `ruleid:` marker under `dir`, in its sub-folders too (a Go
+/// module's packages).
 fn expected(dir: &Path) -> BTreeSet<(String, u32, String)> {
     let mut out = BTreeSet::new();
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -32,6 +33,10 @@ fn expected(dir: &Path) -> BTreeSet<(String, u32, String)> {
         .collect();
     files.sort();
     for path in files {
+        if path.is_dir() {
+            out.extend(expected(&path));
+            continue;
+        }
         let text = std::fs::read_to_string(&path)
             .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
         for (i, line) in text.lines().enumerate() {
@@ -114,6 +119,33 @@ fn tornado() {
 #[test]
 fn bottle() {
     insta::assert_snapshot!("frameworks_bottle", check_framework("bottle"));
+}
+
+#[test]
+fn go_net_http_with_gorilla_mux() {
+    insta::assert_snapshot!("frameworks_go_nethttp", check_framework("nethttp"));
+}
+
+#[test]
+fn go_gin_with_gorm() {
+    insta::assert_snapshot!("frameworks_go_gin", check_framework("gin"));
+}
+
+#[test]
+fn go_echo() {
+    insta::assert_snapshot!("frameworks_go_echo", check_framework("echo"));
+}
+
+/// A module with packages `api` and `store`: a handler in `api` passes a URL parameter to
+/// `store.FindUser`, which builds the query; `api` calls a function of another of its files.
+#[test]
+fn go_module_flows_across_packages() {
+    let report = check_framework("go-module");
+    assert!(
+        report.contains("store.go") && report.contains("FindUser"),
+        "the SQL finding's path names the call into package store:\n{report}"
+    );
+    insta::assert_snapshot!("frameworks_go_module", report);
 }
 
 fn library_options() -> ScanOptions {

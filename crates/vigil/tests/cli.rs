@@ -310,6 +310,49 @@ fn sarif_output_file_is_sarif_2_1_0_with_code_flows() {
     validate_against_schema(&sarif);
 }
 
+#[test]
+fn sarif_for_go_files_is_sarif_2_1_0() {
+    let dir = tempdir();
+    let out = dir.path().join("go.sarif");
+    let out_arg = out.to_str().expect("temporary path is UTF-8");
+    let run = vigil(&[
+        "hunt",
+        "crates/vigil-hunt/tests/fixtures/frameworks/go-module",
+        "rules/go/fixtures/weak-hash.bad.go",
+        "--format",
+        "sarif",
+        "-o",
+        out_arg,
+    ]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let text = std::fs::read_to_string(&out).expect("the SARIF file was written");
+    let sarif: Value = serde_json::from_str(&text).expect("the SARIF file is JSON");
+    let results = sarif["runs"][0]["results"]
+        .as_array()
+        .expect("runs[0].results is an array");
+    let ids: Vec<&str> = results
+        .iter()
+        .filter_map(|r| r["ruleId"].as_str())
+        .collect();
+    for id in ["go/sql-injection", "go/xss", "go/weak-hash"] {
+        assert!(ids.contains(&id), "{id} missing from {ids:?}");
+    }
+    // The cross-package flow ends in package store, and the weak hash has no flow.
+    let sqli = results
+        .iter()
+        .find(|r| r["ruleId"] == "go/sql-injection")
+        .expect("a go/sql-injection result");
+    let steps = sqli["codeFlows"][0]["threadFlows"][0]["locations"]
+        .as_array()
+        .expect("thread flow locations");
+    let last = &steps[steps.len() - 1]["location"]["physicalLocation"]["artifactLocation"]["uri"];
+    assert!(
+        last.as_str().is_some_and(|u| u.ends_with("store/store.go")),
+        "{last}"
+    );
+    validate_against_schema(&sarif);
+}
+
 /// Validate against the official schema when the shared data folder is present.
 fn validate_against_schema(sarif: &Value) {
     let schema_path = vigil_testdata::root().join("schemas/sarif-schema-2.1.0.json");

@@ -84,6 +84,7 @@ impl<'p> Engine<'p> {
             has_value_receiver: recv.is_some(),
             name: &c.name,
             is_new: false,
+            rooted_first_arg: c.args.first().is_some_and(starts_with_root),
         };
 
         // Where classes are called like functions, a call of a project class constructs it.
@@ -113,6 +114,7 @@ impl<'p> Engine<'p> {
         if let Some(ty) = self.mark_state(fr, st, Some(c), &site, &args, &kwargs) {
             result.ty = Some(ty);
         }
+        self.retype_root(fr, st, c, &site, &args);
 
         self.check_call(fr, &site, recv.as_ref(), &args, &kwargs, c.span);
         result.taint = self.sanitize(&site, &args, &kwargs, result.taint);
@@ -123,6 +125,7 @@ impl<'p> Engine<'p> {
         if result.ty.is_none() {
             result.ty = self.return_type(&site);
         }
+        self.fill_out_params(fr, st, c, &site, &args, &kwargs, &result);
         // A library class called like a function (`configparser.ConfigParser()`) returns
         // an instance.
         if result.ty.is_none()
@@ -327,6 +330,13 @@ impl<'p> Engine<'p> {
                     } else {
                         let q = self.resolve_dotted(fr.file, &c.name);
                         targets.extend(self.module_function(&q, arity));
+                        // A Go package's functions see each other across its files.
+                        if targets.is_empty()
+                            && let Some((other, f)) =
+                                self.idx.module_function_elsewhere(fr.file, &c.name)
+                        {
+                            targets.push((other, None, f));
+                        }
                     }
                 } else if let Some(cls) = fr.class {
                     let mut found = self.idx.find_method(cls, &c.name, arity);
@@ -669,6 +679,7 @@ impl<'p> Engine<'p> {
             has_value_receiver: false,
             name: simple.as_str(),
             is_new: true,
+            rooted_first_arg: false,
         };
         self.check_call(fr, &site, None, &args, &kwargs, span);
         // The project's own classes: run the constructor to learn the fields.
@@ -800,6 +811,97 @@ fn with_field_vars<'p>(st: &State<'p>, name: &str, v: &Val<'p>) -> Val<'p> {
     out
 }
 
+impl<'p> Engine<'p> {
+    /// `w.Header().Set("Content-Type", "text/plain")`: `w` is now another kind of object.
+    fn retype_root(
+        &mut self,
+        fr: &Frame<'p>,
+        st: &mut State<'p>,
+        c: &'p Call,
+        site: &Site,
+        args: &[Val<'p>],
+    ) {
+        let lib: &'p Library = self.rules.lib;
+        for r in &lib.retypes {
+            let applies = r.methods.iter().any(|m| m == site.name)
+                && (r.types.is_empty()
+                    || site
+                        .recv_ty
+                        .as_deref()
+                        .is_some_and(|t| r.types.iter().any(|x| x == t)))
+                && r.compiled.iter().all(|(i, re)| {
+                    args.get(*i)
+                        .and_then(|a| a.konst.as_ref())
+                        .is_some_and(|k| re.is_match(&self.sem.const_text(k)))
+                });
+            if !applies {
+                continue;
+            }
+            if let Some(root) = c.receiver.as_ref().and_then(chain_root)
+                && self.is_value_ref(fr, st, &root)
+            {
+                let mut v = st.get(&root).cloned().unwrap_or_default();
+                v.ty = Some(r.ty.as_str().into());
+                self.write_path(fr, st, &root, v);
+            }
+            return;
+        }
+    }
+
+    /// Calls that write into the variables passed to them (`json.Unmarshal(data, &v)`,
+    /// gin's `c.Bind(&v)`): those variables now hold what the call produced.
+    #[allow(clippy::too_many_arguments)]
+    fn fill_out_params(
+        &mut self,
+        fr: &mut Frame<'p>,
+        st: &mut State<'p>,
+        c: &'p Call,
+        site: &Site,
+        args: &[Val<'p>],
+        kwargs: &[(&'p str, Val<'p>)],
+        result: &Val<'p>,
+    ) {
+        let Some(t) = result.all_taint() else { return };
+        let lib: &'p Library = self.rules.lib;
+        for spec in &lib.fills {
+            if !self.spec_matches(spec, site, args, kwargs) {
+                continue;
+            }
+            for &i in spec.args.as_deref().unwrap_or(&[]) {
+                let Some(path) = c.args.get(i).and_then(|a| a.dotted()) else {
+                    continue;
+                };
+                if !self.is_value_ref(fr, st, &path) {
+                    continue;
+                }
+                let cur = self.eval_path(fr, st, &path);
+                let mut v = cur.clone();
+                v.taint = union(
+                    cur.taint,
+                    Some(&t.step(fr.file, c.span, || {
+                        format!("written into `{path}` by `{}`", call_text(c))
+                    })),
+                );
+                self.write_path(fr, st, &path, v);
+            }
+        }
+    }
+}
+
+/// `"/" + p`, `"/"+a+b`, `f"/{p}"`: text that starts with a constant `/`.
+fn starts_with_root(e: &Expr) -> bool {
+    match e {
+        Expr::Lit(Lit::Str(s)) => s.starts_with('/'),
+        Expr::Binary {
+            op: BinOp::Add,
+            left,
+            ..
+        } => starts_with_root(left),
+        Expr::Concat(parts) => parts.first().is_some_and(starts_with_root),
+        _ => false,
+    }
+}
+
 pub(super) fn call_text(c: &Call) -> String {
     match c.receiver.as_ref().and_then(|r| r.dotted()) {
         Some(d) => format!("{d}.{}(..)", c.name),
@@ -860,6 +962,93 @@ def f():
     os.system(h.v)
 "#;
         assert_eq!(lines("h.py", src, PY_CMDI), [9]);
+    }
+
+    const GO_SQLI: &str = "go/sql-injection";
+
+    #[test]
+    fn go_results_unpack_with_the_data_in_the_first_only() {
+        let src = r#"package p
+import ("database/sql"; "net/http"; "strings")
+func h(db *sql.DB, r *http.Request) {
+	v, err := strings.CutPrefix(r.FormValue("q"), "x")
+	db.Query(err.Error())
+	db.Query(v)
+}
+"#;
+        assert_eq!(lines("h.go", src, GO_SQLI), [6]);
+    }
+
+    #[test]
+    fn go_project_results_unpack_position_by_position() {
+        let src = r#"package p
+import ("database/sql"; "net/http")
+func read(r *http.Request) (string, string) { return "fixed", r.FormValue("q") }
+func h(db *sql.DB, r *http.Request) {
+	a, b := read(r)
+	db.Query(a)
+	db.Query(b)
+}
+"#;
+        assert_eq!(lines("h.go", src, GO_SQLI), [7]);
+    }
+
+    #[test]
+    fn go_functions_of_a_package_see_each_other_across_files() {
+        let a = "package p\nimport \"net/http\"\nfunc h(w http.ResponseWriter, r *http.Request) { run(r.FormValue(\"q\")) }\n";
+        let b = "package p\nimport \"database/sql\"\nvar db *sql.DB\nfunc run(q string) { db.Exec(q) }\n";
+        let other = "package q\nfunc run(q string) {}\n";
+        let found = findings(&[("app/p/a.go", a), ("app/p/b.go", b), ("app/q/c.go", other)]);
+        assert!(
+            found
+                .iter()
+                .any(|(p, r, l)| p == "app/p/b.go" && r == GO_SQLI && *l == 4),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn go_import_paths_find_the_package_folder_by_its_tail() {
+        let api = "package api\nimport (\"net/http\"; \"example.com/shop/store\")\nfunc h(r *http.Request) { store.Find(r.FormValue(\"n\")) }\n";
+        let store = "package store\nimport \"database/sql\"\nvar db *sql.DB\nfunc Find(n string) { db.Query(\"SELECT \" + n) }\n";
+        let found = findings(&[("shop/api/h.go", api), ("shop/store/s.go", store)]);
+        assert!(
+            found
+                .iter()
+                .any(|(p, r, _)| p == "shop/store/s.go" && r == GO_SQLI),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn go_out_parameters_are_filled_by_the_call() {
+        let src = r#"package p
+import ("database/sql"; "encoding/json"; "net/http")
+type In struct { Name string }
+func h(db *sql.DB, r *http.Request) {
+	var in In
+	var fixed In
+	json.NewDecoder(r.Body).Decode(&in)
+	db.Query(fixed.Name)
+	db.Query(in.Name)
+}
+"#;
+        assert_eq!(lines("h.go", src, GO_SQLI), [9]);
+    }
+
+    #[test]
+    fn a_non_html_content_type_makes_the_response_no_page() {
+        let src = r#"package p
+import "net/http"
+func h(w http.ResponseWriter, r *http.Request) {
+	w.Write([]byte(r.FormValue("a")))
+}
+func j(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Write([]byte(r.FormValue("a")))
+}
+"#;
+        assert_eq!(lines("h.go", src, "go/xss"), [4]);
     }
 
     #[test]

@@ -324,6 +324,13 @@ impl<'p> Engine<'p> {
         if st.get(first).is_some() || self.sem.refers_to_receiver(first) {
             return true;
         }
+        if self.sem.only_imports_name_modules() {
+            return !self.idx.units[fr.file]
+                .module
+                .imports
+                .iter()
+                .any(|i| i.alias == first);
+        }
         if self.sem.bare_names_reach_fields()
             && let Some(c) = fr.class
         {
@@ -395,6 +402,19 @@ impl<'p> Engine<'p> {
             && ty.as_ref() == "Path"
         {
             v.ty = o.ty.clone();
+        }
+        // A field of a project class has the type its declaration gives (`s.db` of a
+        // `Server` whose `db` is a `*sql.DB`), so that methods called on it match by type.
+        if v.ty.is_none()
+            && let Some(ty) = &o.ty
+        {
+            v.ty = self
+                .idx
+                .classes_named(ty, fr.file)
+                .iter()
+                .find_map(|c| c.class.fields.iter().find(|f| f.name == name))
+                .and_then(|f| f.ty.as_deref())
+                .map(|t| simple_type(t).as_str().into());
         }
         v
     }

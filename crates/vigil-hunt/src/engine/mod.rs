@@ -14,7 +14,7 @@ mod calls;
 mod collections;
 mod constfold;
 mod expr;
-mod semantics;
+pub(crate) mod semantics;
 mod sinks;
 mod stmt;
 mod value;
@@ -101,6 +101,9 @@ struct Site<'a> {
     has_value_receiver: bool,
     name: &'a str,
     is_new: bool,
+    /// The first argument is written as a constant absolute path joined with the rest
+    /// (`"/" + p`): cleaning it cannot climb above the root.
+    rooted_first_arg: bool,
 }
 
 struct Frame<'p> {

@@ -199,6 +199,17 @@ impl<'p> Engine<'p> {
                 return false;
             }
         }
+        if spec.rooted && !site.rooted_first_arg {
+            return false;
+        }
+        if let Some(i) = spec.typed_arg
+            && !args
+                .get(i)
+                .and_then(|a| a.ty.as_deref())
+                .is_some_and(|t| spec.arg_types.iter().any(|x| x == t))
+        {
+            return false;
+        }
         if let Some(i) = spec.parser_arg
             && args
                 .get(i)
@@ -292,11 +303,12 @@ impl<'p> Engine<'p> {
             }
         }
         for rule in &rules.patterns {
-            if rule
-                .matches
-                .iter()
-                .any(|m| self.spec_matches(m, site, args, kwargs))
-            {
+            if rule.matches.iter().any(|m| {
+                self.spec_matches(m, site, args, kwargs)
+                    && m.functions_re
+                        .as_ref()
+                        .is_none_or(|re| fr.func.is_some_and(|f| re.is_match(&f.name)))
+            }) {
                 self.report(rule, fr.file, span, None, site.name);
             }
         }

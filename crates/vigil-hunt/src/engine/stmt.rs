@@ -376,6 +376,11 @@ impl<'p> Engine<'p> {
             "isdigit",
             "isalpha",
             "isidentifier",
+            // Go: `strings.HasPrefix(p, base)`, `re.MatchString(s)`.
+            "HasPrefix",
+            "HasSuffix",
+            "Contains",
+            "MatchString",
         ];
         match cond {
             Expr::Binary { op, left, right } => match op {
@@ -498,6 +503,14 @@ impl<'p> Engine<'p> {
                 }
             }
             Target::Tuple(ts) => {
+                let is_list = matches!(v.elems.as_deref(), Some(Elems::List(_)));
+                if !is_list && self.sem.unpacking_one_value_fills_the_first_only() {
+                    for (k, t) in ts.iter().enumerate() {
+                        let e = if k == 0 { v.clone() } else { Val::default() };
+                        self.assign(fr, st, t, e, span);
+                    }
+                    return;
+                }
                 for (k, t) in ts.iter().enumerate() {
                     let e = elem_at(&v, &Val::konst(Lit::Int(k as i64)));
                     self.assign(fr, st, t, e, span);

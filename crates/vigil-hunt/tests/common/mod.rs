@@ -53,6 +53,7 @@ pub fn source_ext(lang_dir: &str) -> &'static str {
     match lang_dir {
         "java" => "java",
         "python" => "py",
+        "go" => "go",
         other => panic!("no source extension known for the `{other}` rule pack"),
     }
 }

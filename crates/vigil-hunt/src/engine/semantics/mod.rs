@@ -2,10 +2,12 @@
 //! and never which language it analyses. Adding a language means one implementation here,
 //! one lowering in `vigil-code`, and a rules folder.
 
+mod go;
 mod java;
 mod python;
 
 use super::constfold::StrMethod;
+use std::path::Path;
 use vigil_code::{Lang, Lit, Param};
 
 /// Where a dotted name that is not a value (`Helper.DIR`, `ET.parse`) lives, and where an
@@ -82,6 +84,28 @@ pub trait LanguageSemantics: Sync {
     /// `xs += ys` on a list extends that list in place (every name of it sees the new
     /// elements) rather than binding a new one.
     fn augmented_add_extends_lists(&self) -> bool;
+
+    // ------------------------------------------------------------ modules and results
+
+    /// The names other files import the file at `path` by (its module or package), most
+    /// specific last; empty where files are found through their classes.
+    fn module_names(&self, _path: &Path) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// Unpacking one value that is not a known sequence into several names
+    /// (`v, err := f()`) gives the value to the first name only; otherwise every name may
+    /// hold part of it (`a, b = s.split()`).
+    fn unpacking_one_value_fills_the_first_only(&self) -> bool {
+        false
+    }
+
+    /// Only imported names denote modules: any other name is a value, a package-level
+    /// variable of another file or function included (Go's `db.Query(..)` with a package
+    /// `var db *sql.DB`).
+    fn only_imports_name_modules(&self) -> bool {
+        false
+    }
 }
 
 /// The semantics of `lang`.
@@ -89,6 +113,7 @@ pub fn of(lang: Lang) -> &'static dyn LanguageSemantics {
     match lang {
         Lang::Java => &java::Java,
         Lang::Python => &python::Python,
+        Lang::Go => &go::Go,
     }
 }
 
@@ -171,6 +196,26 @@ mod tests {
         assert!(!java.is_receiver_param(&param("self", &[], false)));
         assert_eq!(java.constructor_name(), "<init>");
         assert_eq!(python.constructor_name(), "__init__");
+    }
+
+    #[test]
+    fn go_packages_are_folders_and_python_modules_are_files() {
+        let go = of(Lang::Go);
+        assert_eq!(
+            go.module_names(Path::new("shop/store/db.go")),
+            ["store", "shop/store"]
+        );
+        assert_eq!(
+            of(Lang::Python).module_names(Path::new("a/helpers/utils.py")),
+            ["utils", "helpers.utils", "a.helpers.utils"]
+        );
+        assert!(
+            of(Lang::Java)
+                .module_names(Path::new("a/B.java"))
+                .is_empty()
+        );
+        assert!(go.unpacking_one_value_fills_the_first_only());
+        assert!(!of(Lang::Python).unpacking_one_value_fills_the_first_only());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 use super::{LanguageSemantics, StaticNames};
 use crate::engine::constfold::StrMethod;
+use std::path::Path;
 use vigil_code::{Lit, Param};
 
 pub struct Python;
@@ -99,5 +100,26 @@ impl LanguageSemantics for Python {
     // `list.__iadd__` extends the list.
     fn augmented_add_extends_lists(&self) -> bool {
         true
+    }
+
+    /// `a/b/helpers/utils.py` → `utils`, `helpers.utils`, `b.helpers.utils`, `a.b.helpers.utils`.
+    fn module_names(&self, path: &Path) -> Vec<String> {
+        let mut parts: Vec<String> = path
+            .components()
+            .filter_map(|c| c.as_os_str().to_str().map(str::to_string))
+            .collect();
+        if let Some(last) = parts.last_mut() {
+            if let Some(stem) = last.strip_suffix(".py") {
+                *last = stem.to_string();
+            }
+            if last == "__init__" {
+                parts.pop();
+            }
+        }
+        let mut out = Vec::new();
+        for start in (0..parts.len()).rev() {
+            out.push(parts[start..].join("."));
+        }
+        out
     }
 }
