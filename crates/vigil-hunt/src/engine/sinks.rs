@@ -371,6 +371,7 @@ impl<'p> Engine<'p> {
             path,
             snippet,
             triage: None,
+            suppression: None,
         });
     }
 }
