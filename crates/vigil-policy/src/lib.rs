@@ -4,17 +4,20 @@
 //!   entry points, extra rule folders, triage models), found upward from the scanned path;
 //! - [`suppress`]: `vigil: ignore[rule-id] reason` comments in the scanned source;
 //! - [`baseline`]: findings already known (a previous SARIF log), hidden from new reports;
-//! - [`exclude`]: gitignore-like path globs.
+//! - [`exclude`]: gitignore-like path globs;
+//! - [`diff`]: the lines changed since a git base revision (`--diff`), read with `gix`.
 //!
 //! Nothing here analyses code: it reads findings and files and decides what is reported.
 
 pub mod baseline;
 pub mod config;
+pub mod diff;
 pub mod exclude;
 pub mod suppress;
 
 pub use baseline::Baseline;
 pub use config::{Config, Entry};
+pub use diff::ChangedLines;
 pub use exclude::Excludes;
 pub use suppress::{Directive, RuleStatus};
 

@@ -92,6 +92,11 @@ struct HuntArgs {
     /// Do not honour `vigil: ignore[rule] reason` comments in the scanned code.
     #[arg(long)]
     no_inline_suppressions: bool,
+    /// Report only findings whose source, steps or sink are on lines changed since the merge
+    /// base of HEAD and BASE_REF (the worktree as it is, uncommitted changes included). The
+    /// whole project is still analysed.
+    #[arg(long, value_name = "BASE_REF")]
+    diff: Option<String>,
     /// Worker threads (default: all cores).
     #[arg(long, short = 'j')]
     jobs: Option<usize>,
@@ -330,6 +335,15 @@ fn hunt(mut args: HuntArgs) -> Result<ExitCode> {
             "vigil: wrote a baseline of {} finding(s) to {}",
             base.findings.len(),
             path.display()
+        );
+    }
+    if let Some(base_ref) = &args.diff {
+        let cwd = std::env::current_dir().context("cannot read the working folder")?;
+        let scope = vigil_policy::ChangedLines::since(base_ref, &scanned, &cwd)?;
+        let hidden = scope.apply(&mut report);
+        eprintln!(
+            "vigil: {hidden} finding(s) outside the lines changed since {} ({base_ref}) are not shown",
+            scope.base
         );
     }
     if let Some(path) = &args.baseline {

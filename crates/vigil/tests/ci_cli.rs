@@ -664,3 +664,90 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+// ------------------------------------------------------------------ --diff
+
+/// Runs `git` in `dir`; false when git is not installed (the test is then skipped).
+fn git(dir: &Path, args: &[&str]) -> bool {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
+        .output();
+    match out {
+        Ok(o) if o.status.success() => true,
+        Ok(o) => panic!(
+            "git {args:?} failed: {}",
+            String::from_utf8_lossy(&o.stderr)
+        ),
+        Err(_) => false,
+    }
+}
+
+#[test]
+fn diff_reports_only_findings_on_lines_changed_since_the_merge_base() {
+    let dir = tempdir();
+    let d = dir.path();
+    if !git(d, &["init", "-q", "-b", "main"]) {
+        eprintln!("note: git not found; --diff test skipped");
+        return;
+    }
+    write(d, "app.py", APP);
+    write(d, "util.py", "def helper(x):\n    return x\n");
+    git(d, &["add", "."]);
+    git(d, &["commit", "-q", "-m", "base"]);
+    git(d, &["checkout", "-q", "-b", "feature"]);
+    // Committed on the branch: a new vulnerable view, below the old code.
+    let changed = format!(
+        "{APP}\n\n@app.route(\"/lookup\")\ndef lookup():\n    name = request.args.get(\"name\")\n    subprocess.call(\"nslookup \" + name, shell=True)\n    return \"ok\"\n"
+    );
+    write(d, "app.py", &changed);
+    git(d, &["commit", "-q", "-am", "lookup"]);
+    // main moves on after the branch point: its changes are not ours.
+    git(d, &["checkout", "-q", "main"]);
+    write(d, "other.py", "import hashlib\nhashlib.md5(b'x')\n");
+    git(d, &["add", "."]);
+    git(d, &["commit", "-q", "-m", "main moves"]);
+    git(d, &["checkout", "-q", "feature"]);
+
+    let run = vigil_in(d, &["hunt", ".", "-f", "json", "--diff", "main"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let json = run.json();
+    let list = findings(&json);
+    assert_eq!(list.len(), 1, "{json:#}");
+    assert!(
+        list[0]["snippet"]
+            .as_str()
+            .unwrap_or("")
+            .contains("nslookup")
+    );
+    assert_eq!(json["summary"]["hidden"]["outside_diff"], 2, "{json:#}");
+    assert!(
+        run.stderr
+            .contains("2 finding(s) outside the lines changed since"),
+        "{run:?}"
+    );
+
+    // An uncommitted change to the old view's source line brings its finding in: the path
+    // (source, steps, sink) counts, not only the sink.
+    write(
+        d,
+        "app.py",
+        &changed.replace(
+            "request.args.get(\"host\")",
+            "request.args.get(\"hostname\")",
+        ),
+    );
+    let run = vigil_in(d, &["hunt", ".", "-f", "json", "--diff", "main"]);
+    let list = findings(&run.json());
+    assert_eq!(list.len(), 2, "{run:?}");
+
+    let bad = vigil_in(d, &["hunt", ".", "--diff", "no-such-branch"]);
+    assert_eq!(bad.code, 2, "{bad:?}");
+    assert!(bad.stderr.contains("--diff no-such-branch"), "{bad:?}");
+}
