@@ -354,6 +354,40 @@ severity = { "python/command-injection" = "low" }
 }
 
 #[test]
+fn project_config_adds_rule_folders_and_triage_providers() {
+    let dir = tempdir();
+    write(dir.path(), "app.py", APP);
+    write(
+        dir.path(),
+        "security/rules/python/hexdigest.toml",
+        r#"id = "python/hexdigest"
+name = "Hexdigest"
+kind = "pattern"
+cwe = [328]
+severity = "low"
+message = "a hex digest"
+
+[[match]]
+methods = ["hexdigest"]
+"#,
+    );
+    write(
+        dir.path(),
+        "vigil.toml",
+        "rule-folders = [\"security/rules\"]\n[rules]\nonly = [\"python/hexdigest\"]\n[triage]\nproviders = \"ci/models.toml\"\n",
+    );
+    let run = vigil_in(dir.path(), &["hunt", "app.py", "-f", "json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let list = findings(&run.json());
+    assert_eq!(list.len(), 1, "{run:?}");
+    assert_eq!(list[0]["rule_id"], "python/hexdigest");
+    // --triage without --model/--config takes the providers file named in vigil.toml.
+    let triage = vigil_in(dir.path(), &["hunt", "app.py", "--triage"]);
+    assert_eq!(triage.code, 2, "{triage:?}");
+    assert!(triage.stderr.contains("ci/models.toml"), "{triage:?}");
+}
+
+#[test]
 fn project_config_errors_name_the_line() {
     let dir = tempdir();
     write(dir.path(), "app.py", APP);
