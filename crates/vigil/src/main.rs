@@ -296,6 +296,18 @@ fn hunt(mut args: HuntArgs) -> Result<ExitCode> {
     let t0 = Instant::now();
     let (scanned, prop_files, skipped) = project::discover(&args, config.as_ref(), &opts)?;
     let discover_t = t0.elapsed();
+    // Read the baseline and the diff scope before the analysis: a bad one fails fast.
+    let baseline = match &args.baseline {
+        Some(path) => Some(vigil_policy::Baseline::load(path)?),
+        None => None,
+    };
+    let scope = match &args.diff {
+        Some(base_ref) => {
+            let cwd = std::env::current_dir().context("cannot read the working folder")?;
+            Some(vigil_policy::ChangedLines::since(base_ref, &scanned, &cwd)?)
+        }
+        None => None,
+    };
     let (mut report, mut stats) = run_scan(&scanned, &prop_files, skipped, &rules, &opts)?;
     stats.discover = discover_t;
 
@@ -337,21 +349,18 @@ fn hunt(mut args: HuntArgs) -> Result<ExitCode> {
             path.display()
         );
     }
-    if let Some(base_ref) = &args.diff {
-        let cwd = std::env::current_dir().context("cannot read the working folder")?;
-        let scope = vigil_policy::ChangedLines::since(base_ref, &scanned, &cwd)?;
+    if let (Some(scope), Some(base_ref)) = (&scope, &args.diff) {
         let hidden = scope.apply(&mut report);
         eprintln!(
             "vigil: {hidden} finding(s) outside the lines changed since {} ({base_ref}) are not shown",
             scope.base
         );
     }
-    if let Some(path) = &args.baseline {
-        let baseline = vigil_policy::Baseline::load(path)?;
+    if let Some(baseline) = &baseline {
         let hidden = baseline.apply(&mut report);
         eprintln!(
             "vigil: {hidden} finding(s) already in the baseline {} are not shown",
-            path.display()
+            baseline.path.display()
         );
     }
     let elapsed = started.elapsed();
