@@ -18,7 +18,8 @@
 //! suppress-at = 90
 //! ```
 //!
-//! It is found by walking up from the first scanned path, or named with
+//! It is found by walking up from the first scanned path (not above the git repository's
+//! root), or named with
 //! `--project-config`. Unknown keys are errors with their line. Command-line flags
 //! override the file.
 
@@ -122,7 +123,8 @@ impl Config {
     }
 
     /// The nearest `vigil.toml` in `start`'s folder (or `start` itself, when a folder) or
-    /// one of its parents; `None` when there is none.
+    /// one of its parents, up to the root of the git repository holding it (a folder with
+    /// `.git`); `None` when there is none.
     pub fn discover(start: &Path) -> Result<Option<Config>, PolicyError> {
         let start = std::fs::canonicalize(start).unwrap_or_else(|_| start.to_path_buf());
         let first = if start.is_dir() {
@@ -134,6 +136,9 @@ impl Config {
             let candidate = dir.join(FILE_NAME);
             if candidate.is_file() {
                 return Self::load(&candidate).map(Some);
+            }
+            if dir.join(".git").exists() {
+                break;
             }
         }
         Ok(None)
@@ -298,5 +303,12 @@ suppress-at = 90
             .expect("found");
         assert_eq!(c.entry, Some(Entry::Public));
         assert!(c.path.ends_with("vigil.toml"));
+        // Not above the repository's root.
+        std::fs::create_dir_all(dir.path().join("a/.git")).expect("mkdir");
+        assert!(
+            Config::discover(&dir.path().join("a/b"))
+                .expect("valid")
+                .is_none()
+        );
     }
 }
