@@ -19,9 +19,8 @@
 //! ```
 //!
 //! It is found by walking up from the first scanned path (not above the git repository's
-//! root), or named with
-//! `--project-config`. Unknown keys are errors with their line. Command-line flags
-//! override the file.
+//! root), or named with `--project-config`. Unknown keys are errors with their line.
+//! Command-line flags override the file.
 
 use crate::PolicyError;
 use serde::Deserialize;
