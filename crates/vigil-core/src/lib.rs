@@ -167,17 +167,32 @@ pub struct Finding {
     /// A model's verdict, after `--triage`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub triage: Option<Triage>,
+    /// A `vigil: ignore[..]` comment in the source that covers this finding. The finding
+    /// stays in machine-readable reports (SARIF `suppressions`), and does not fail the run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suppression: Option<InSourceSuppression>,
+}
+
+/// A suppression comment written in the scanned source, and why it was written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InSourceSuppression {
+    /// Where the comment is (its line; the columns span the comment).
+    pub location: Location,
+    /// The text after the rule list, as written (may be empty).
+    pub justification: String,
 }
 
 impl Finding {
     /// A fingerprint that survives code moving up or down the file: rule, file, and the
-    /// normalised text of the sink line and of the source line.
+    /// normalised text of the sink line and of the source (the first step's message, which
+    /// names the source and never a line number). The file is written with `/` separators
+    /// and without `.` components, so `./src/A.java` and `src/A.java` are one file.
     pub fn fingerprint(&self) -> String {
         use sha2::{Digest, Sha256};
         let mut h = Sha256::new();
         h.update(self.rule_id.as_bytes());
         h.update([0]);
-        h.update(self.location.path.to_string_lossy().as_bytes());
+        h.update(normalised_path(&self.location.path).as_bytes());
         h.update([0]);
         let norm: String = self
             .snippet
@@ -192,6 +207,35 @@ impl Finding {
         let digest = h.finalize();
         digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
     }
+
+    /// Whether the finding is suppressed, in the source or by AI triage: it is still
+    /// reported in JSON and SARIF, but does not fail the run.
+    pub fn is_suppressed(&self) -> bool {
+        self.suppression.is_some() || self.triage.as_ref().is_some_and(|t| t.suppressed)
+    }
+}
+
+/// A path as the fingerprint sees it: `/`-separated, without `.` components.
+fn normalised_path(path: &std::path::Path) -> String {
+    use std::path::Component;
+    let mut out = String::new();
+    for c in path.components() {
+        let part = match c {
+            Component::CurDir => continue,
+            Component::RootDir => {
+                out.push('/');
+                continue;
+            }
+            Component::Prefix(p) => p.as_os_str().to_string_lossy(),
+            Component::ParentDir => "..".into(),
+            Component::Normal(s) => s.to_string_lossy(),
+        };
+        if !out.is_empty() && !out.ends_with('/') {
+            out.push('/');
+        }
+        out.push_str(&part);
+    }
+    out
 }
 
 /// A file the run could not analyse, and why.
@@ -199,6 +243,35 @@ impl Finding {
 pub struct Skipped {
     pub path: PathBuf,
     pub reason: String,
+}
+
+/// Something the run wants the user to know that is not a finding: a suppression comment
+/// that matched nothing, one that names no rule, a baseline that hid findings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notice {
+    /// A stable kind: `unused-suppression`, `unknown-rule-suppression`, `baseline`, ...
+    pub kind: String,
+    pub message: String,
+    /// Where it is, when it is somewhere in the scanned code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
+}
+
+/// Findings that a project's policy left out of the report, by reason.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hidden {
+    /// Already in the baseline given with `--baseline`.
+    #[serde(default)]
+    pub baseline: usize,
+    /// Outside the lines changed since the `--diff` base.
+    #[serde(default)]
+    pub outside_diff: usize,
+}
+
+impl Hidden {
+    pub fn is_empty(&self) -> bool {
+        self.baseline == 0 && self.outside_diff == 0
+    }
 }
 
 /// Everything one run produced: findings, the rules that produced them, and what was skipped.
@@ -210,6 +283,12 @@ pub struct Report {
     pub skipped: Vec<Skipped>,
     pub files_scanned: usize,
     pub lines_scanned: usize,
+    /// Suppression comments that matched nothing, and the like (see [`Notice`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notices: Vec<Notice>,
+    /// Findings left out of the report by a baseline or a diff scope.
+    #[serde(default, skip_serializing_if = "Hidden::is_empty")]
+    pub hidden: Hidden,
 }
 
 #[cfg(test)]
@@ -237,6 +316,7 @@ mod tests {
             }],
             snippet: snippet.to_owned(),
             triage: None,
+            suppression: None,
         }
     }
 
@@ -267,5 +347,14 @@ mod tests {
         let mut other_source = a.clone();
         other_source.path[0].message = "request.getHeader(\"X-Id\")".to_owned();
         assert_ne!(a.fingerprint(), other_source.fingerprint());
+    }
+
+    #[test]
+    fn fingerprint_ignores_dot_components_of_the_path() {
+        let a = finding("java.sqli", 42, "stmt.executeQuery(sql);");
+        let mut b = a.clone();
+        b.location.path = PathBuf::from("./src/./Login.java");
+        assert_eq!(a.fingerprint(), b.fingerprint());
+        assert_eq!(normalised_path(&PathBuf::from("/a/./b")), "/a/b");
     }
 }

@@ -3,7 +3,7 @@
 //! All three writers take the same [`Report`] and never fail on odd data (missing rules,
 //! zero line numbers, unreadable source files): they degrade to less detail instead.
 
-use crate::{Finding, FlowStep, Location, Report, RuleMeta, Severity};
+use crate::{Finding, FlowStep, Hidden, Location, Notice, Report, RuleMeta, Severity};
 use owo_colors::OwoColorize;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -60,7 +60,7 @@ pub fn to_sarif(report: &Report) -> Value {
         Value::Array(rules.iter().map(|r| sarif_rule(r)).collect()),
     );
 
-    let notifications: Vec<Value> = report
+    let mut notifications: Vec<Value> = report
         .skipped
         .iter()
         .map(|s| {
@@ -73,19 +73,37 @@ pub fn to_sarif(report: &Report) -> Value {
             })
         })
         .collect();
+    notifications.extend(report.notices.iter().map(sarif_notice));
 
+    let mut run = json!({
+        "tool": { "driver": driver },
+        "invocations": [{
+            "executionSuccessful": true,
+            "toolExecutionNotifications": notifications,
+        }],
+        "results": results,
+    });
+    if !report.hidden.is_empty() {
+        run["properties"] = json!({ "hidden": report.hidden });
+    }
     json!({
         "$schema": SARIF_SCHEMA,
         "version": SARIF_VERSION,
-        "runs": [{
-            "tool": { "driver": driver },
-            "invocations": [{
-                "executionSuccessful": true,
-                "toolExecutionNotifications": notifications,
-            }],
-            "results": results,
-        }],
+        "runs": [run],
     })
+}
+
+/// A [`Notice`] as a SARIF `notification` (the kind is its descriptor id).
+fn sarif_notice(n: &Notice) -> Value {
+    let mut obj = json!({
+        "level": "warning",
+        "message": { "text": n.message },
+        "descriptor": { "id": n.kind },
+    });
+    if let Some(loc) = &n.location {
+        obj["locations"] = json!([{ "physicalLocation": physical_location(loc, None) }]);
+    }
+    obj
 }
 
 /// Writes [`to_sarif`] as pretty-printed JSON followed by a newline.
@@ -189,22 +207,31 @@ fn sarif_result(f: &Finding, rule: Option<(usize, &RuleMeta)>) -> Value {
         "confidence": f.confidence.as_str(),
         "severity": f.severity.as_str(),
     });
+    let mut suppressions = Vec::new();
+    if let Some(s) = &f.suppression {
+        suppressions.push(json!({
+            "kind": "inSource",
+            "status": "accepted",
+            "justification": s.justification,
+            "location": { "physicalLocation": physical_location(&s.location, None) },
+        }));
+    }
     if let Some(t) = &f.triage {
         // The verdict and who gave it (provider, model, weights hash or endpoint).
         props["triage"] = serde_json::to_value(t).unwrap_or(Value::Null);
         if t.suppressed {
-            obj.insert(
-                "suppressions".into(),
-                json!([{
-                    "kind": "external",
-                    "status": "accepted",
-                    "justification": format!(
-                        "AI triage: {} ({}% confidence) by {} ({}, {}): {}",
-                        t.verdict.as_str(), t.confidence, t.provider, t.model, t.identity, t.reasoning
-                    ),
-                }]),
-            );
+            suppressions.push(json!({
+                "kind": "external",
+                "status": "accepted",
+                "justification": format!(
+                    "AI triage: {} ({}% confidence) by {} ({}, {}): {}",
+                    t.verdict.as_str(), t.confidence, t.provider, t.model, t.identity, t.reasoning
+                ),
+            }));
         }
+    }
+    if !suppressions.is_empty() {
+        obj.insert("suppressions".into(), Value::Array(suppressions));
     }
     obj.insert("properties".into(), props);
     Value::Object(obj)
@@ -409,18 +436,30 @@ const SEVERITIES_DESC: [Severity; 5] = [
 #[derive(Serialize)]
 struct JsonReport<'a> {
     version: &'a str,
-    summary: JsonSummary,
+    summary: JsonSummary<'a>,
     findings: Vec<JsonFinding<'a>>,
     skipped: Vec<JsonSkipped<'a>>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    notices: &'a [Notice],
 }
 
 #[derive(Serialize)]
-struct JsonSummary {
+struct JsonSummary<'a> {
     files_scanned: usize,
     lines_scanned: usize,
     findings: usize,
     skipped: usize,
     by_severity: SeverityCounts,
+    /// Findings covered by a `vigil: ignore` comment (they are in `findings`).
+    #[serde(skip_serializing_if = "is_zero")]
+    suppressed_in_source: usize,
+    /// Findings left out of `findings` by a baseline or a diff scope.
+    #[serde(skip_serializing_if = "Hidden::is_empty")]
+    hidden: &'a Hidden,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 #[derive(Serialize)]
@@ -436,6 +475,14 @@ struct JsonFinding<'a> {
     fingerprint: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     triage: Option<&'a crate::Triage>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suppression: Option<JsonSuppression<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonSuppression<'a> {
+    location: JsonLocation<'a>,
+    justification: &'a str,
 }
 
 /// Paths are written lossily so that a non-UTF-8 file name cannot fail the whole report.
@@ -482,6 +529,12 @@ pub fn write_json(report: &Report, w: &mut dyn Write) -> io::Result<()> {
             findings: report.findings.len(),
             skipped: report.skipped.len(),
             by_severity: SeverityCounts::of(&report.findings),
+            suppressed_in_source: report
+                .findings
+                .iter()
+                .filter(|f| f.suppression.is_some())
+                .count(),
+            hidden: &report.hidden,
         },
         findings: report
             .findings
@@ -504,6 +557,10 @@ pub fn write_json(report: &Report, w: &mut dyn Write) -> io::Result<()> {
                     .collect(),
                 fingerprint: f.fingerprint(),
                 triage: f.triage.as_ref(),
+                suppression: f.suppression.as_ref().map(|s| JsonSuppression {
+                    location: (&s.location).into(),
+                    justification: &s.justification,
+                }),
             })
             .collect(),
         skipped: report
@@ -514,6 +571,7 @@ pub fn write_json(report: &Report, w: &mut dyn Write) -> io::Result<()> {
                 reason: &s.reason,
             })
             .collect(),
+        notices: &report.notices,
     };
     serde_json::to_writer_pretty(&mut *w, &doc)?;
     writeln!(w)
@@ -539,9 +597,10 @@ const MAX_LINE_CHARS: usize = 160;
 const TAB_WIDTH: usize = 4;
 
 /// Writes a human-readable report: one block per finding, then a summary and skipped files.
+/// Findings suppressed in the source are only counted.
 pub fn write_text(report: &Report, w: &mut dyn Write, opts: &TextOptions) -> io::Result<()> {
     let mut sources = SourceCache::default();
-    for f in &report.findings {
+    for f in report.findings.iter().filter(|f| f.suppression.is_none()) {
         write_finding(w, f, opts, &mut sources)?;
         writeln!(w)?;
     }
@@ -642,8 +701,12 @@ fn write_finding(
 }
 
 fn write_summary(w: &mut dyn Write, report: &Report) -> io::Result<()> {
-    let counts = SeverityCounts::of(&report.findings);
-    let n = report.findings.len();
+    let mut counts = SeverityCounts::default();
+    let mut n = 0;
+    for f in report.findings.iter().filter(|f| f.suppression.is_none()) {
+        *counts.slot(f.severity) += 1;
+        n += 1;
+    }
     let mut line = format!("{n} {}", plural(n, "finding", "findings"));
     let parts: Vec<String> = SEVERITIES_DESC
         .iter()
@@ -662,6 +725,24 @@ fn write_summary(w: &mut dyn Write, report: &Report) -> io::Result<()> {
         plural(report.lines_scanned, "line", "lines"),
         report.skipped.len(),
     );
+    let suppressed = report.findings.len() - n;
+    if suppressed > 0 {
+        let _ = write!(line, "; {suppressed} suppressed in the source");
+    }
+    if report.hidden.baseline > 0 {
+        let _ = write!(
+            line,
+            "; {} in the baseline, not shown",
+            report.hidden.baseline
+        );
+    }
+    if report.hidden.outside_diff > 0 {
+        let _ = write!(
+            line,
+            "; {} outside the changed lines, not shown",
+            report.hidden.outside_diff
+        );
+    }
     writeln!(w, "{line}")?;
     for s in &report.skipped {
         writeln!(

@@ -147,3 +147,53 @@ fn json_report() {
     assert_eq!(parsed["summary"]["by_severity"]["high"], 1);
     insta::assert_snapshot!("json_report", out);
 }
+
+#[test]
+fn text_report_counts_suppressed_and_hidden_findings_without_showing_them() {
+    let mut report = common::sample_report();
+    report.skipped.clear();
+    report.findings[1].suppression = Some(vigil_core::InSourceSuppression {
+        location: common::at("src/main/java/org/example/Hashing.java", 16, 9, 60),
+        justification: "legacy checksum".into(),
+    });
+    report.hidden.baseline = 4;
+    let out = text(&report, TextOptions::default());
+    assert!(!out.contains("Hashing.java"), "{out}");
+    assert!(out.contains("LoginServlet.java"), "{out}");
+    assert!(
+        out.ends_with(
+            "2 findings (1 high, 1 low) in 12 files, 3456 lines; 0 skipped; \
+             1 suppressed in the source; 4 in the baseline, not shown\n"
+        ),
+        "{out}"
+    );
+}
+
+#[test]
+fn json_report_keeps_suppressed_findings_and_lists_notices() {
+    let mut report = common::sample_report();
+    report.findings[1].suppression = Some(vigil_core::InSourceSuppression {
+        location: common::at("src/main/java/org/example/Hashing.java", 16, 9, 60),
+        justification: "legacy checksum".into(),
+    });
+    report.notices.push(vigil_core::Notice {
+        kind: "unused-suppression".into(),
+        message: "matches no finding".into(),
+        location: None,
+    });
+    let mut buf = Vec::new();
+    write_json(&report, &mut buf).expect("writing to a Vec cannot fail");
+    let doc: serde_json::Value = serde_json::from_slice(&buf).expect("JSON");
+    assert_eq!(doc["summary"]["findings"], 3);
+    assert_eq!(doc["summary"]["suppressed_in_source"], 1);
+    assert_eq!(
+        doc["findings"][1]["suppression"]["justification"],
+        "legacy checksum"
+    );
+    assert_eq!(
+        doc["findings"][1]["suppression"]["location"]["start_line"],
+        16
+    );
+    assert_eq!(doc["notices"][0]["kind"], "unused-suppression");
+    assert!(doc["findings"][0].get("suppression").is_none());
+}

@@ -216,3 +216,47 @@ fn triaged_findings_carry_verdict_and_provenance_and_stay_in_the_log() {
         "true_positive"
     );
 }
+
+#[test]
+fn in_source_suppressions_notices_and_hidden_counts_validate() {
+    let mut report = common::sample_report();
+    report.findings[1].suppression = Some(vigil_core::InSourceSuppression {
+        location: common::at("src/main/java/org/example/Hashing.java", 16, 9, 60),
+        justification: "legacy checksum, not a password hash".into(),
+    });
+    report.notices.push(vigil_core::Notice {
+        kind: "unused-suppression".into(),
+        message: "`vigil: ignore[java.xss]` matches no finding".into(),
+        location: Some(common::at("src/A.java", 3, 5, 30)),
+    });
+    report.notices.push(vigil_core::Notice {
+        kind: "baseline".into(),
+        message: "2 findings in the baseline are not shown".into(),
+        location: None,
+    });
+    report.hidden.baseline = 2;
+    let sarif = to_sarif(&report);
+    let errs = errors(&validator(), &sarif);
+    assert!(errs.is_empty(), "SARIF is invalid:\n{}", errs.join("\n"));
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(
+        results.len(),
+        report.findings.len(),
+        "suppressed findings stay"
+    );
+    let s = &results[1]["suppressions"][0];
+    assert_eq!(s["kind"], "inSource");
+    assert_eq!(s["justification"], "legacy checksum, not a password hash");
+    assert_eq!(s["location"]["physicalLocation"]["region"]["startLine"], 16);
+    assert!(results[0].get("suppressions").is_none());
+    let notes = sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+        .as_array()
+        .unwrap();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n["descriptor"]["id"] == "unused-suppression"
+                && n["locations"][0]["physicalLocation"]["region"]["startLine"] == 3)
+    );
+    assert_eq!(sarif["runs"][0]["properties"]["hidden"]["baseline"], 2);
+}

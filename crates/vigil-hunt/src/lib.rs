@@ -291,16 +291,31 @@ pub fn scan_with_progress(
     progress: &dyn Progress,
 ) -> (Report, ScanStats) {
     let t0 = Instant::now();
-    let (files, prop_files, mut skipped) = discover(paths, opts);
+    let (files, prop_files, skipped) = discover(paths, opts);
     let discover_t = t0.elapsed();
+    let (report, mut stats) = scan_discovered(&files, &prop_files, skipped, rules, opts, progress);
+    stats.discover = discover_t;
+    (report, stats)
+}
+
+/// Parse and analyse files already found by [`discover`] (and perhaps filtered since):
+/// sources, `.properties` files, and what discovery skipped.
+pub fn scan_discovered(
+    files: &[PathBuf],
+    prop_files: &[PathBuf],
+    mut skipped: Vec<Skipped>,
+    rules: &RuleSet,
+    opts: &ScanOptions,
+    progress: &dyn Progress,
+) -> (Report, ScanStats) {
     progress.start(files.len() as u64 * 2);
     let tick = || progress.tick();
     let t1 = Instant::now();
-    let (units, parse_skipped, bytes) = parse_all(&files, &tick);
+    let (units, parse_skipped, bytes) = parse_all(files, &tick);
     skipped.extend(parse_skipped);
     let parse_t = t1.elapsed();
     let t2 = Instant::now();
-    let props = project::load_properties(&prop_files);
+    let props = project::load_properties(prop_files);
     let mut findings = analyse_with(&units, &props, rules, opts.entry, &tick);
     findings.retain(|f| f.severity >= opts.min_severity);
     let report = Report {
@@ -310,9 +325,10 @@ pub fn scan_with_progress(
         skipped,
         files_scanned: units.len(),
         lines_scanned: units.iter().map(|u| u.module.lines).sum(),
+        ..Default::default()
     };
     let stats = ScanStats {
-        discover: discover_t,
+        discover: Duration::ZERO,
         parse: parse_t,
         analyse: t2.elapsed(),
         bytes,

@@ -622,6 +622,46 @@ impl RuleSet {
             self.rules.retain(|r| ids.contains(&r.id));
         }
     }
+
+    /// Add the rules and library entries of another rule set (a project's own rules
+    /// folder). A rule id that is already defined is an error, as within one folder.
+    pub fn merge(&mut self, other: RuleSet) -> Result<(), Vec<RuleError>> {
+        let errors: Vec<RuleError> = other
+            .rules
+            .iter()
+            .filter(|r| self.rules.iter().any(|mine| mine.id == r.id))
+            .map(|r| RuleError::Invalid {
+                path: r.file.clone(),
+                message: format!("duplicate rule id `{}`", r.id),
+            })
+            .collect();
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        self.rules.extend(other.rules);
+        for (lang, lib) in other.libraries {
+            let entry = self.libraries.entry(lang).or_default();
+            entry.sources.extend(lib.sources);
+            entry.cleansers.extend(lib.cleansers);
+            entry.returns.extend(lib.returns);
+            entry.mutators.extend(lib.mutators);
+            entry.unsafe_parsers.extend(lib.unsafe_parsers);
+            entry.params.extend(lib.params);
+            entry.scalar_types.extend(lib.scalar_types);
+        }
+        let taint_rules = self
+            .rules
+            .iter()
+            .filter(|r| r.kind == RuleKind::Taint)
+            .count();
+        if taint_rules > 128 {
+            return Err(vec![RuleError::Invalid {
+                path: PathBuf::from("rules"),
+                message: format!("{taint_rules} taint rules; at most 128 are supported"),
+            }]);
+        }
+        Ok(())
+    }
 }
 
 fn compile_state(state: &mut TypeState) -> Result<(), String> {

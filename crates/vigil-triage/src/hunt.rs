@@ -563,6 +563,7 @@ pub fn triage_report(
                 path: Vec::new(),
                 snippet: text,
                 triage: None,
+                suppression: None,
             });
         }
     }

@@ -15,7 +15,7 @@ use vigil_guard::view::{AlertWriter, Filter, Format, Summary, clean};
 use vigil_guard::{RuleCache, RuleSet};
 
 /// The default rules, embedded at build time (see rules/sigma/README.md).
-static DEFAULT_SIGMA: include_dir::Dir<'static> =
+pub(crate) static DEFAULT_SIGMA: include_dir::Dir<'static> =
     include_dir::include_dir!("$CARGO_MANIFEST_DIR/../../rules/sigma");
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]

@@ -19,6 +19,8 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod eval_triage;
 mod guard;
 mod models;
+mod project;
+mod rules_cmd;
 
 #[derive(Parser)]
 #[command(
@@ -40,11 +42,8 @@ enum Command {
     /// Score tools on labelled corpora.
     #[command(subcommand)]
     Eval(EvalCommand),
-    /// List the rules (built in, or from --rules).
-    Rules {
-        #[arg(long)]
-        rules: Option<PathBuf>,
-    },
+    /// List the hunt and guard rules, explain one, or write their documentation pages.
+    Rules(rules_cmd::RulesArgs),
     /// The model layer: list, probe and benchmark providers; summarise the audit log.
     #[command(subcommand)]
     Models(models::ModelsCommand),
@@ -73,22 +72,47 @@ struct HuntArgs {
     /// A rules folder laid out like the repository's `rules/` (default: the built-in rules).
     #[arg(long)]
     rules: Option<PathBuf>,
-    /// Only run these rule ids (repeatable).
+    /// Only run these rule ids (repeatable; replaces `[rules]` of vigil.toml).
     #[arg(long = "rule")]
     only: Vec<String>,
+    /// The project's settings file (default: the nearest `vigil.toml` upward from the first
+    /// path). `--config` names the model providers file, as in `guard`.
+    #[arg(long, value_name = "FILE", conflicts_with = "no_project_config")]
+    project_config: Option<PathBuf>,
+    /// Do not look for a `vigil.toml`.
+    #[arg(long)]
+    no_project_config: bool,
+    /// Report only findings that are not in this earlier SARIF log (matched by fingerprint,
+    /// which survives code moving within its file).
+    #[arg(long, value_name = "FILE.sarif")]
+    baseline: Option<PathBuf>,
+    /// Write all of this run's findings, as SARIF, to FILE: the next run's `--baseline`.
+    #[arg(long, value_name = "FILE.sarif")]
+    write_baseline: Option<PathBuf>,
+    /// Do not honour `vigil: ignore[rule] reason` comments in the scanned code.
+    #[arg(long)]
+    no_inline_suppressions: bool,
+    /// Report only findings whose source, steps or sink are on lines changed since the merge
+    /// base of HEAD and BASE_REF (the worktree as it is, uncommitted changes included). The
+    /// whole project is still analysed.
+    #[arg(long, value_name = "BASE_REF")]
+    diff: Option<String>,
     /// Worker threads (default: all cores).
     #[arg(long, short = 'j')]
     jobs: Option<usize>,
-    /// Report findings at or above this severity; the exit code follows it too.
-    #[arg(long, default_value = "low")]
-    min_severity: Severity,
-    /// Skip folders with these names (repeatable).
+    /// Report findings at or above this severity; the exit code follows it too
+    /// [default: vigil.toml's `min-severity`, else low].
+    #[arg(long)]
+    min_severity: Option<Severity>,
+    /// Skip these paths (repeatable): a folder name (`vendor`), or a glob from the working
+    /// folder (`src/generated/**`, `**/test/**`). Added to vigil.toml's `exclude`.
     #[arg(long)]
     exclude: Vec<String>,
     /// Where attacker data enters: `requests` (web request data; for applications) or
-    /// `public` (also every parameter of the public API; for libraries).
-    #[arg(long, value_enum, default_value = "requests")]
-    entry: Entry,
+    /// `public` (also every parameter of the public API; for libraries)
+    /// [default: vigil.toml's `entry`, else requests].
+    #[arg(long, value_enum)]
+    entry: Option<Entry>,
     /// Print throughput (files/s, lines/s, MB/s) and phase timings to standard error.
     #[arg(long)]
     stats: bool,
@@ -102,9 +126,9 @@ struct HuntArgs {
     #[arg(long)]
     triage: bool,
     /// Triage: a false-positive verdict at or above this confidence (0-100) marks the
-    /// finding suppressed (it stays in every output).
-    #[arg(long, default_value_t = 80)]
-    suppress_at: u8,
+    /// finding suppressed (it stays in every output) [default: 80].
+    #[arg(long)]
+    suppress_at: Option<u8>,
     #[command(flatten)]
     models: models::ModelArgs,
 }
@@ -113,6 +137,15 @@ struct HuntArgs {
 enum Entry {
     Requests,
     Public,
+}
+
+impl From<vigil_policy::Entry> for Entry {
+    fn from(e: vigil_policy::Entry) -> Self {
+        match e {
+            vigil_policy::Entry::Requests => Entry::Requests,
+            vigil_policy::Entry::Public => Entry::Public,
+        }
+    }
 }
 
 impl From<Entry> for vigil_hunt::EntryPoints {
@@ -171,7 +204,7 @@ fn main() -> ExitCode {
             misses,
         }) => eval_owasp(&expected, &results, format, misses),
         Command::Eval(EvalCommand::Triage(args)) => eval_triage::run(args),
-        Command::Rules { rules } => list_rules(rules),
+        Command::Rules(args) => rules_cmd::run(args),
         Command::Models(cmd) => models::models(cmd),
         Command::Serve(args) => models::serve(args),
     };
@@ -211,7 +244,7 @@ fn load_rules(dir: Option<&PathBuf>) -> Result<RuleSet> {
     })
 }
 
-fn hunt(args: HuntArgs) -> Result<ExitCode> {
+fn hunt(mut args: HuntArgs) -> Result<ExitCode> {
     if let Some(j) = args.jobs {
         rayon::ThreadPoolBuilder::new()
             .num_threads(j.max(1))
@@ -225,36 +258,140 @@ fn hunt(args: HuntArgs) -> Result<ExitCode> {
             list.join(", ")
         );
     }
-    let mut rules = load_rules(args.rules.as_ref())?;
-    rules.select(&args.only);
+    let config = project::config(&args)?;
+    let project::Rules {
+        rules,
+        known: known_rules,
+    } = project::rules(&args, config.as_ref())?;
     if rules.rules.is_empty() {
         anyhow::bail!("no rules selected");
     }
+    let min_severity = args
+        .min_severity
+        .or(config.as_ref().and_then(|c| c.min_severity))
+        .unwrap_or(Severity::Low);
+    let entry = args
+        .entry
+        .or(config.as_ref().and_then(|c| c.entry.map(Entry::from)))
+        .unwrap_or(Entry::Requests);
+    if let Some(c) = &config {
+        // The project's triage models, when the command line names none.
+        if args.models.model.is_none() && args.models.config.is_none() {
+            args.models.model = c.triage.model.as_deref().map(|p| c.resolve(p));
+            args.models.config = c.triage.providers.as_deref().map(|p| c.resolve(p));
+        }
+    }
+    let suppress_at = args
+        .suppress_at
+        .or(config.as_ref().and_then(|c| c.triage.suppress_at))
+        .unwrap_or(80);
     let opts = vigil_hunt::ScanOptions {
-        min_severity: args.min_severity,
+        // Every finding is kept until suppressions are matched, so that a suppression of a
+        // finding below the threshold is not reported unused.
+        min_severity: Severity::Info,
         exclude: args.exclude.clone(),
-        entry: args.entry.into(),
+        entry: entry.into(),
     };
     let started = Instant::now();
-    let (mut report, stats) = run_scan(&args.paths, &rules, &opts)?;
+    let t0 = Instant::now();
+    let (scanned, prop_files, skipped) = project::discover(&args, config.as_ref(), &opts)?;
+    let discover_t = t0.elapsed();
+    // Read the baseline and the diff scope before the analysis: a bad one fails fast.
+    let baseline = match &args.baseline {
+        Some(path) => Some(vigil_policy::Baseline::load(path)?),
+        None => None,
+    };
+    let scope = match &args.diff {
+        Some(base_ref) => {
+            let cwd = std::env::current_dir().context("cannot read the working folder")?;
+            Some(vigil_policy::ChangedLines::since(base_ref, &scanned, &cwd)?)
+        }
+        None => None,
+    };
+    let (mut report, mut stats) = run_scan(&scanned, &prop_files, skipped, &rules, &opts)?;
+    stats.discover = discover_t;
+
+    let inline = !args.no_inline_suppressions
+        && config
+            .as_ref()
+            .and_then(|c| c.inline_suppressions)
+            .unwrap_or(true);
+    if inline {
+        let enabled: std::collections::HashSet<&str> =
+            rules.rules.iter().map(|r| r.id.as_str()).collect();
+        let status = |id: &str| {
+            if enabled.contains(id) {
+                vigil_policy::RuleStatus::Enabled
+            } else if known_rules.contains(id) {
+                vigil_policy::RuleStatus::Disabled
+            } else {
+                vigil_policy::RuleStatus::Unknown
+            }
+        };
+        let notices = vigil_policy::suppress::apply_files(&mut report.findings, &scanned, &status);
+        report.notices.extend(notices);
+    }
+    report.findings.retain(|f| f.severity >= min_severity);
+
+    if let Some(path) = &args.write_baseline {
+        let mut w = std::io::BufWriter::new(
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot write {}", path.display()))?,
+        );
+        let mut base = report.clone();
+        base.notices.clear();
+        report::write_sarif(&base, &mut w)?;
+        w.flush()
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        eprintln!(
+            "vigil: wrote a baseline of {} finding(s) to {}",
+            base.findings.len(),
+            path.display()
+        );
+    }
+    if let (Some(scope), Some(base_ref)) = (&scope, &args.diff) {
+        let hidden = scope.apply(&mut report);
+        eprintln!(
+            "vigil: {hidden} finding(s) outside the lines changed since {} ({base_ref}) are not shown",
+            scope.base
+        );
+    }
+    if let Some(baseline) = &baseline {
+        let hidden = baseline.apply(&mut report);
+        eprintln!(
+            "vigil: {hidden} finding(s) already in the baseline {} are not shown",
+            baseline.path.display()
+        );
+    }
     let elapsed = started.elapsed();
     let triage = if args.triage {
         let (router, policy) = args.models.router_and_policy()?;
-        let (scanned, _, _) = vigil_hunt::discover(&args.paths, &opts);
+        // Findings suppressed in the source are not sent to a model.
+        let (quiet, open): (Vec<_>, Vec<_>) = std::mem::take(&mut report.findings)
+            .into_iter()
+            .partition(|f| f.suppression.is_some());
+        report.findings = open;
         let t = vigil_triage::triage_report(
             &mut report,
             &scanned,
             &router,
             &vigil_triage::HuntTriageOptions {
-                suppress_at: args.suppress_at,
+                suppress_at,
                 policy,
                 ..Default::default()
             },
         );
+        report.findings.extend(quiet);
+        report
+            .findings
+            .sort_by(|a, b| (&a.location, &a.rule_id).cmp(&(&b.location, &b.rule_id)));
         Some((t, router.budget()))
     } else {
         None
     };
+    for n in &report.notices {
+        eprintln!("warning: {}", report::clean(&n.message));
+    }
 
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let color = match args.color.as_str() {
@@ -364,7 +501,9 @@ impl vigil_hunt::Progress for Bar {
 }
 
 fn run_scan(
-    paths: &[PathBuf],
+    files: &[PathBuf],
+    prop_files: &[PathBuf],
+    skipped: Vec<vigil_core::Skipped>,
     rules: &RuleSet,
     opts: &vigil_hunt::ScanOptions,
 ) -> Result<(Report, vigil_hunt::ScanStats)> {
@@ -376,7 +515,7 @@ fn run_scan(
     );
     bar.set_message("parsing and analysing");
     let progress = Bar(bar);
-    let result = vigil_hunt::scan_with_progress(paths, rules, opts, &progress);
+    let result = vigil_hunt::scan_discovered(files, prop_files, skipped, rules, opts, &progress);
     progress.0.finish_and_clear();
     Ok(result)
 }
@@ -403,13 +542,9 @@ fn print_stats(report: &Report, stats: &vigil_hunt::ScanStats, elapsed: std::tim
     );
 }
 
-/// 1 when a finding is left that triage did not suppress.
+/// 1 when a finding is left that no comment in the source nor triage suppressed.
 fn exit_for(report: &Report) -> ExitCode {
-    if report
-        .findings
-        .iter()
-        .all(|f| f.triage.as_ref().is_some_and(|t| t.suppressed))
-    {
+    if report.findings.iter().all(|f| f.is_suppressed()) {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
@@ -436,24 +571,6 @@ fn eval_owasp(
             print!("{text}");
         }
         EvalFormat::Json => println!("{}", serde_json::to_string_pretty(&card)?),
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-fn list_rules(dir: Option<PathBuf>) -> Result<ExitCode> {
-    let rules = load_rules(dir.as_ref())?;
-    let mut out = std::io::stdout().lock();
-    for r in &rules.rules {
-        let cwe: Vec<String> = r.cwe.iter().map(|c| format!("CWE-{c}")).collect();
-        writeln!(
-            out,
-            "{:<36} {:<8} {:<9} {:<16} {}",
-            r.id,
-            format!("{:?}", r.kind).to_lowercase(),
-            r.severity.as_str(),
-            cwe.join(","),
-            r.name
-        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

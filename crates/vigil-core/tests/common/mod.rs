@@ -66,6 +66,7 @@ pub fn sample_report() -> Report {
             ],
             snippet: "ResultSet rs = stmt.executeQuery(sql);".into(),
             triage: None,
+            suppression: None,
         },
         Finding {
             rule_id: "java.weak-hash".into(),
@@ -77,6 +78,7 @@ pub fn sample_report() -> Report {
             path: vec![],
             snippet: "MessageDigest md = MessageDigest.getInstance(\"MD5\");".into(),
             triage: None,
+            suppression: None,
         },
         Finding {
             rule_id: "java.weak-hash".into(),
@@ -93,6 +95,7 @@ pub fn sample_report() -> Report {
             path: vec![],
             snippet: "byte[] d = MessageDigest.getInstance(\"SHA1\").digest(b);".into(),
             triage: None,
+            suppression: None,
         },
     ];
     Report {
@@ -105,5 +108,6 @@ pub fn sample_report() -> Report {
         }],
         files_scanned: 12,
         lines_scanned: 3456,
+        ..Default::default()
     }
 }

@@ -472,6 +472,7 @@ impl<'p> Engine<'p> {
             path,
             snippet,
             triage: None,
+            suppression: None,
         });
     }
 }
