@@ -576,25 +576,24 @@ impl RuleSet {
                 Err(e) => errors.push(invalid(&path, e.to_string())),
             }
         }
-        // A source meant for some rules only must name rules that exist.
+        // A source meant for some rules only must name rules of its own language. A rule
+        // that is not loaded is no mistake (a pack that copied the library and some of the
+        // rules): the source then feeds nothing. The built-in set names only its own rules
+        // (tested).
         for (lang, lib) in &set.libraries {
+            let prefix = format!("{}/", lang.name());
             for spec in &lib.sources {
-                for id in &spec.rules {
-                    if !set
-                        .rules
-                        .iter()
-                        .any(|r| &r.id == id && r.lang == Some(*lang) && r.kind == RuleKind::Taint)
-                    {
-                        errors.push(RuleError::Invalid {
-                            path: PathBuf::from("rules")
-                                .join(lang.name())
-                                .join("_library.toml"),
-                            message: format!(
-                                "source `{}` names unknown taint rule `{id}`",
-                                spec.label.as_deref().unwrap_or("")
-                            ),
-                        });
-                    }
+                for id in spec.rules.iter().filter(|id| !id.starts_with(&prefix)) {
+                    errors.push(RuleError::Invalid {
+                        path: PathBuf::from("rules")
+                            .join(lang.name())
+                            .join("_library.toml"),
+                        message: format!(
+                            "source `{}` names `{id}`, not a {} rule",
+                            spec.label.as_deref().unwrap_or(""),
+                            lang.name()
+                        ),
+                    });
                 }
             }
         }
@@ -727,13 +726,33 @@ new = ["FileOutputStream"]
         let set =
             load(&[("java/_library.toml", &good), ("java/zip-slip.toml", RULE)]).expect("loads");
         assert!(set.rules[0].own_sources);
-        let bad = lib("java/zip-slipp");
+        // A rule of another language is a mistake; one not loaded is not.
+        let bad = lib("python/zip-slip");
         let errors = load(&[("java/_library.toml", &bad), ("java/zip-slip.toml", RULE)])
-            .expect_err("unknown rule id");
+            .expect_err("another language's rule");
         assert!(
-            errors[0].to_string().contains("java/zip-slipp"),
+            errors[0].to_string().contains("python/zip-slip"),
             "{errors:?}"
         );
+        assert!(load(&[("java/_library.toml", &good)]).is_ok());
+    }
+
+    #[test]
+    fn built_in_sources_for_some_rules_name_built_in_taint_rules() {
+        let set = RuleSet::builtin().expect("built-in rules load");
+        for (lang, lib) in &set.libraries {
+            for spec in &lib.sources {
+                for id in &spec.rules {
+                    assert!(
+                        set.rules.iter().any(|r| &r.id == id
+                            && r.lang == Some(*lang)
+                            && r.kind == RuleKind::Taint),
+                        "{id} named by a {} source is not a built-in taint rule",
+                        lang.name()
+                    );
+                }
+            }
+        }
     }
 
     #[test]
