@@ -2,4 +2,5 @@
 fn main() {
     println!("cargo:rerun-if-changed=../../rules/java");
     println!("cargo:rerun-if-changed=../../rules/python");
+    println!("cargo:rerun-if-changed=../../rules/javascript");
 }

@@ -266,6 +266,8 @@ pub struct Import {
 pub enum Lang {
     Java,
     Python,
+    /// JavaScript and TypeScript: one rule family, the grammar chosen by extension.
+    JavaScript,
 }
 
 impl Lang {
@@ -273,6 +275,7 @@ impl Lang {
         match self {
             Lang::Java => "java",
             Lang::Python => "python",
+            Lang::JavaScript => "javascript",
         }
     }
 
@@ -281,6 +284,7 @@ impl Lang {
         match path.extension()?.to_str()? {
             "java" => Some(Lang::Java),
             "py" => Some(Lang::Python),
+            "js" | "mjs" | "cjs" | "jsx" | "ts" | "mts" | "cts" | "tsx" => Some(Lang::JavaScript),
             _ => None,
         }
     }

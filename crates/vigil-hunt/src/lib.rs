@@ -50,7 +50,30 @@ const SKIP_DIRS: &[&str] = &[
     ".tox",
     "build",
     ".mypy_cache",
+    ".next",
+    "bower_components",
 ];
+
+/// Generated or declaration-only sources, by name: minified bundles and TypeScript `.d.ts`.
+fn is_generated_name(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    [
+        ".min.js",
+        "-min.js",
+        ".bundle.js",
+        ".d.ts",
+        ".d.mts",
+        ".d.cts",
+    ]
+    .iter()
+    .any(|s| name.ends_with(s))
+}
+
+/// A line longer than this marks a minified or generated file, not code written by hand.
+const MAX_LINE_CHARS: usize = 5_000;
 
 /// Source files and `.properties` files under the given paths.
 pub fn discover(
@@ -67,7 +90,7 @@ pub fn discover(
             } else {
                 skipped.push(Skipped {
                     path: root.clone(),
-                    reason: "not a supported source file (.java, .py)".into(),
+                    reason: "not a supported source file (.java, .py, .js, .ts)".into(),
                 });
             }
             continue;
@@ -93,7 +116,7 @@ pub fn discover(
             match entry {
                 Ok(e) if e.file_type().is_file() => {
                     let p = e.into_path();
-                    if Lang::from_path(&p).is_some() {
+                    if Lang::from_path(&p).is_some() && !is_generated_name(&p) {
                         sources.push(p);
                     } else if p.extension().and_then(|x| x.to_str()) == Some("properties") {
                         props.push(p);
@@ -150,7 +173,7 @@ fn parse_one(path: &Path) -> Result<(Unit, Option<Skipped>), Skipped> {
         path: path.to_path_buf(),
         reason,
     };
-    let lang = Lang::from_path(path).ok_or_else(|| skip("unsupported language".into()))?;
+    Lang::from_path(path).ok_or_else(|| skip("unsupported language".into()))?;
     let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     if size > MAX_FILE_BYTES {
         return Err(skip(format!(
@@ -159,7 +182,14 @@ fn parse_one(path: &Path) -> Result<(Unit, Option<Skipped>), Skipped> {
     }
     let bytes = std::fs::read(path).map_err(|e| skip(format!("cannot read: {e}")))?;
     let source = String::from_utf8_lossy(&bytes).into_owned();
-    let module = vigil_code::parse(lang, &source).map_err(|e| skip(e.to_string()))?;
+    if let Some(long) = source.lines().map(str::len).max()
+        && long > MAX_LINE_CHARS
+    {
+        return Err(skip(format!(
+            "a line of {long} characters: most likely minified or generated"
+        )));
+    }
+    let module = vigil_code::parse_path(path, &source).map_err(|e| skip(e.to_string()))?;
     // A file tree-sitter could make nothing of is reported; partial errors are tolerated.
     if !module.syntax_errors.is_empty()
         && module.classes.is_empty()
@@ -213,7 +243,7 @@ pub fn analyse_with(
 ) -> Vec<Finding> {
     let idx = Index::new(units, props);
     let empty = rules::Library::default();
-    let per_lang: Vec<(Lang, engine::LangRules)> = [Lang::Java, Lang::Python]
+    let per_lang: Vec<(Lang, engine::LangRules)> = [Lang::Java, Lang::Python, Lang::JavaScript]
         .into_iter()
         .map(|l| {
             let lib = rules.libraries.get(&l).unwrap_or(&empty);

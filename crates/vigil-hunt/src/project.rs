@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use vigil_code::{Class, Function, Lang, Module, Stmt};
+use vigil_code::{Class, Function, Module, Stmt};
 
 /// One parsed source file.
 pub struct Unit {
@@ -27,7 +27,8 @@ pub struct Index<'p> {
     pub properties: &'p HashMap<String, String>,
     classes: HashMap<&'p str, Vec<ClassRef<'p>>>,
     implementors: HashMap<&'p str, Vec<ClassRef<'p>>>,
-    /// Python: dotted module name (every suffix of the file path) → file.
+    /// Where files are modules (Python, JavaScript): dotted module name (every suffix of
+    /// the file path) → file.
     modules: HashMap<String, Vec<usize>>,
 }
 
@@ -44,8 +45,9 @@ impl<'p> Index<'p> {
             for c in &u.module.classes {
                 idx.add_class(i, c, None);
             }
-            if u.module.lang == Lang::Python {
-                for name in module_names(&u.path) {
+            let sem = crate::engine::semantics::of(u.module.lang);
+            if sem.files_are_modules() {
+                for name in module_names(&u.path, sem.package_file_stem()) {
                     idx.modules.entry(name).or_default().push(i);
                 }
                 // Classes defined inside functions are still classes of the file.
@@ -179,16 +181,17 @@ pub fn pick_overload<'p>(
 }
 
 /// `a/b/helpers/utils.py` → `utils`, `helpers.utils`, `b.helpers.utils`, `a.b.helpers.utils`.
-fn module_names(path: &Path) -> Vec<String> {
+/// A package file (`__init__.py`, `index.js`) is named by its folder.
+fn module_names(path: &Path, package_stem: Option<&str>) -> Vec<String> {
     let mut parts: Vec<String> = path
         .components()
         .filter_map(|c| c.as_os_str().to_str().map(str::to_string))
         .collect();
     if let Some(last) = parts.last_mut() {
-        if let Some(stem) = last.strip_suffix(".py") {
+        if let Some((stem, _ext)) = last.rsplit_once('.') {
             *last = stem.to_string();
         }
-        if last == "__init__" {
+        if package_stem.is_some_and(|p| last == p) && parts.len() > 1 {
             parts.pop();
         }
     }

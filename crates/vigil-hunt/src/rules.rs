@@ -77,6 +77,12 @@ pub struct CallSpec {
     /// Item assignments into these objects are sinks: `flask.session[k] = v`.
     #[serde(default)]
     pub stores: Vec<String>,
+    /// Sink: stores into these attributes of any value (`el.innerHTML = v`).
+    #[serde(default)]
+    pub field_stores: Vec<String>,
+    /// Sink: `obj[a][b] = v` where both keys carry the rule's taint (prototype pollution).
+    #[serde(default)]
+    pub nested_keys: bool,
     /// Sink only when this positional argument is a parser made unsafe by a call in the
     /// library's `unsafe_parsers` (XXE).
     #[serde(default)]
@@ -85,6 +91,10 @@ pub struct CallSpec {
     /// this regex (hard-coded secrets). Literals shorter than 4 characters are ignored.
     #[serde(default)]
     pub assigns: Option<String>,
+    /// Pattern: matches only when this regex finds a hit in the text of the statement or in
+    /// the name of the enclosing function (`Math.random()` for a `token`, not an animation).
+    #[serde(default)]
+    pub context: Option<String>,
     /// Human label for a source (`HTTP request parameter`).
     #[serde(default)]
     pub label: Option<String>,
@@ -96,6 +106,8 @@ pub struct CallSpec {
     pub unless_re: Option<regex::Regex>,
     #[serde(skip)]
     pub assigns_re: Option<regex::Regex>,
+    #[serde(skip)]
+    pub context_re: Option<regex::Regex>,
 }
 
 fn yes() -> bool {
@@ -294,11 +306,14 @@ static JAVA_RULES: include_dir::Dir<'static> =
     include_dir::include_dir!("$CARGO_MANIFEST_DIR/../../rules/java");
 static PYTHON_RULES: include_dir::Dir<'static> =
     include_dir::include_dir!("$CARGO_MANIFEST_DIR/../../rules/python");
+static JAVASCRIPT_RULES: include_dir::Dir<'static> =
+    include_dir::include_dir!("$CARGO_MANIFEST_DIR/../../rules/javascript");
 
 fn lang_of_dir(name: &str) -> Option<Lang> {
     match name {
         "java" => Some(Lang::Java),
         "python" => Some(Lang::Python),
+        "javascript" => Some(Lang::JavaScript),
         _ => None,
     }
 }
@@ -310,6 +325,7 @@ impl RuleSet {
         for (lang, name, dir) in [
             (Lang::Java, "java", &JAVA_RULES),
             (Lang::Python, "python", &PYTHON_RULES),
+            (Lang::JavaScript, "javascript", &JAVASCRIPT_RULES),
         ] {
             for f in dir.files() {
                 if f.path().extension().and_then(|e| e.to_str()) == Some("toml") {
@@ -481,5 +497,6 @@ fn compile(spec: &mut CallSpec) -> Result<(), String> {
     spec.name_re = re(&spec.name_regex)?;
     spec.unless_re = re(&spec.unless_regex)?;
     spec.assigns_re = re(&spec.assigns)?;
+    spec.context_re = re(&spec.context)?;
     Ok(())
 }

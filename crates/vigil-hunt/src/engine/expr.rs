@@ -83,6 +83,12 @@ impl<'p> Engine<'p> {
                 for (k, v) in pairs {
                     let kv = self.eval(fr, st, k);
                     let vv = self.eval(fr, st, v);
+                    // `{ secret: 'keyboard cat' }`: a credential in a configuration object.
+                    if let (Some(Lit::Str(key)), Expr::Lit(Lit::Str(text)), Some(span)) =
+                        (&kv.konst, v, fr.stmt_span)
+                    {
+                        self.check_secret(fr.file, key, text, span);
+                    }
                     match kv.konst.as_ref() {
                         Some(l) => {
                             m.insert(key_text(l), vv);

@@ -14,7 +14,7 @@ mod calls;
 mod collections;
 mod constfold;
 mod expr;
-mod semantics;
+pub(crate) mod semantics;
 mod sinks;
 mod stmt;
 mod value;
@@ -106,6 +106,8 @@ struct Frame<'p> {
     continues: Vec<Option<State<'p>>>,
     /// The function is a web view: its return value is the HTTP response body.
     view_decorators: Vec<String>,
+    /// The statement being run, for findings in expressions that carry no span of their own.
+    stmt_span: Option<Span>,
 }
 
 pub struct Engine<'p> {
@@ -227,6 +229,7 @@ impl<'p> Engine<'p> {
             breaks: Vec::new(),
             continues: Vec::new(),
             view_decorators,
+            stmt_span: None,
         }
     }
 
@@ -487,7 +490,6 @@ mod testing {
     use crate::rules::RuleSet;
     use std::collections::HashMap;
     use std::path::PathBuf;
-    use vigil_code::Lang;
 
     /// What the built-in rules find in `files` (path, source), as (path, rule id, line).
     pub fn findings(files: &[(&str, &str)]) -> Vec<(String, String, u32)> {
@@ -495,9 +497,8 @@ mod testing {
             .iter()
             .map(|(path, source)| {
                 let path = PathBuf::from(path);
-                let lang = Lang::from_path(&path).expect("test file has a known extension");
                 Unit {
-                    module: vigil_code::parse(lang, source).expect("test program parses"),
+                    module: vigil_code::parse_path(&path, source).expect("test program parses"),
                     path,
                     source: source.to_string(),
                 }

@@ -206,11 +206,31 @@ impl<'p> Engine<'p> {
             if rule
                 .matches
                 .iter()
-                .any(|m| self.spec_matches(m, site, args, kwargs))
+                .any(|m| self.spec_matches(m, site, args, kwargs) && self.context_matches(m, fr))
             {
                 self.report(rule, fr.file, span, None, site.name);
             }
         }
+    }
+
+    /// A pattern's `context` condition: the statement's text or the enclosing function's
+    /// name says what the value is for (`token`, `password`).
+    fn context_matches(&self, spec: &CallSpec, fr: &Frame<'p>) -> bool {
+        let Some(re) = &spec.context_re else {
+            return true;
+        };
+        if fr.func.is_some_and(|f| re.is_match(&f.name)) {
+            return true;
+        }
+        let Some(sp) = fr.stmt_span else { return false };
+        let source = &self.idx.units[fr.file].source;
+        let first = sp.start_line.saturating_sub(1) as usize;
+        let count = (sp.end_line.saturating_sub(sp.start_line) as usize + 1).min(20);
+        source
+            .lines()
+            .skip(first)
+            .take(count)
+            .any(|line| re.is_match(line))
     }
 
     /// `session[key] = value` style sinks: stores into a named object.
@@ -241,6 +261,55 @@ impl<'p> Engine<'p> {
         }
     }
 
+    /// `el.innerHTML = v` style sinks: a store into an attribute of any value.
+    pub(super) fn check_field_store(
+        &mut self,
+        fr: &Frame<'p>,
+        obj: &'p Expr,
+        name: &str,
+        v: &Val<'p>,
+        span: Span,
+    ) {
+        let Some(t) = v.all_taint() else { return };
+        let rules = self.rules;
+        for (bit, rule) in &rules.taint {
+            if t.mask & bit != 0
+                && rule
+                    .sinks
+                    .iter()
+                    .any(|spec| spec.field_stores.iter().any(|f| f == name))
+            {
+                let shown = match obj.dotted() {
+                    Some(d) => format!("{d}.{name}"),
+                    None => name.to_string(),
+                };
+                self.report(rule, fr.file, span, Some(&t), &shown);
+            }
+        }
+    }
+
+    /// `obj[a][b] = v` where both keys are attacker data: with `a = "__proto__"` the store
+    /// reaches the prototype every object shares.
+    pub(super) fn check_nested_key_store(
+        &mut self,
+        fr: &Frame<'p>,
+        outer: &Val<'p>,
+        inner: &Val<'p>,
+        v: &Val<'p>,
+        span: Span,
+    ) {
+        let (Some(a), Some(b)) = (outer.all_taint(), inner.all_taint()) else {
+            return;
+        };
+        let rules = self.rules;
+        for (bit, rule) in &rules.taint {
+            if a.mask & b.mask & bit != 0 && rule.sinks.iter().any(|spec| spec.nested_keys) {
+                let t = union(Some(a.clone()), v.all_taint().as_ref());
+                self.report(rule, fr.file, span, t.as_ref(), "obj[key][key] = value");
+            }
+        }
+    }
+
     /// A string literal stored under a name that says it is a credential.
     pub(super) fn check_secret(&mut self, file: usize, name: &str, text: &str, span: Span) {
         if text.chars().count() < 4 || text.chars().all(|c| c == '*' || c == 'x' || c == 'X') {
@@ -249,7 +318,19 @@ impl<'p> Engine<'p> {
         // Labels and placeholders ("Password", "${DB_PASSWORD}") are not secrets.
         let lower = text.to_ascii_lowercase();
         if [
-            "password", "secret", "key", "token", "${", "{{", "<", "changeme",
+            "password",
+            "secret",
+            "key",
+            "token",
+            "${",
+            "{{",
+            "<",
+            "changeme",
+            "not_available",
+            "not_set",
+            "placeholder",
+            "your_",
+            "your-",
         ]
         .iter()
         .any(|w| lower.contains(w))

@@ -15,6 +15,9 @@ impl<'p> Engine<'p> {
     }
 
     pub(super) fn stmt(&mut self, fr: &mut Frame<'p>, st: &mut State<'p>, s: &'p Stmt) {
+        if let Stmt::Assign { span, .. } | Stmt::Expr(_, span) | Stmt::Return(_, span) = s {
+            fr.stmt_span = Some(*span);
+        }
         match s {
             Stmt::Assign {
                 target,
@@ -452,6 +455,7 @@ impl<'p> Engine<'p> {
                 None => st.set(n, v.bounded()),
             },
             Target::Field(obj, name) => {
+                self.check_field_store(fr, obj, name, &v, span);
                 if let Some(d) = obj.dotted() {
                     st.set(&format!("{d}.{name}"), v);
                 } else {
@@ -461,6 +465,10 @@ impl<'p> Engine<'p> {
             Target::Index(obj, idx) => {
                 let i = self.eval(fr, st, idx);
                 self.check_store_sink(fr, st, obj, &i, &v, span);
+                if let Expr::Index { index: outer, .. } = obj {
+                    let k = self.eval(fr, st, outer);
+                    self.check_nested_key_store(fr, &k, &i, &v, span);
+                }
                 if let Some(path) = obj.dotted() {
                     let cur = self.eval(fr, st, obj);
                     let updated = store_elem(&cur, &i, v);

@@ -97,4 +97,16 @@ impl LanguageSemantics for Java {
     fn pop_index(&self, len: usize) -> Option<usize> {
         (len > 0).then_some(0)
     }
+
+    fn files_are_modules(&self) -> bool {
+        false
+    }
+
+    fn package_file_stem(&self) -> Option<&'static str> {
+        None
+    }
+
+    fn imports_are_objects(&self) -> bool {
+        false
+    }
 }

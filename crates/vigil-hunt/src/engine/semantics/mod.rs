@@ -3,6 +3,7 @@
 //! one lowering in `vigil-code`, and a rules folder.
 
 mod java;
+mod javascript;
 mod python;
 
 use super::constfold::StrMethod;
@@ -78,6 +79,19 @@ pub trait LanguageSemantics: Sync {
 
     /// The index `pop()` or `remove()` without an argument takes from a list of `len` items.
     fn pop_index(&self, len: usize) -> Option<usize>;
+
+    // ------------------------------------------------------------ modules
+
+    /// Each file is a module named by its path (`helpers/utils.py` is `helpers.utils`),
+    /// which imports name.
+    fn files_are_modules(&self) -> bool;
+
+    /// The file stem that stands for its folder (`__init__`, `index`).
+    fn package_file_stem(&self) -> Option<&'static str>;
+
+    /// Imported modules and the names they export are objects whose methods the rules
+    /// name (`const db = require('./db'); db.query(..)`), not only namespaces.
+    fn imports_are_objects(&self) -> bool;
 }
 
 /// The semantics of `lang`.
@@ -85,6 +99,7 @@ pub fn of(lang: Lang) -> &'static dyn LanguageSemantics {
     match lang {
         Lang::Java => &java::Java,
         Lang::Python => &python::Python,
+        Lang::JavaScript => &javascript::JavaScript,
     }
 }
 

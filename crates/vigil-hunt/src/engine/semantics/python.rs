@@ -95,4 +95,16 @@ impl LanguageSemantics for Python {
     fn pop_index(&self, len: usize) -> Option<usize> {
         len.checked_sub(1)
     }
+
+    fn files_are_modules(&self) -> bool {
+        true
+    }
+
+    fn package_file_stem(&self) -> Option<&'static str> {
+        Some("__init__")
+    }
+
+    fn imports_are_objects(&self) -> bool {
+        false
+    }
 }
