@@ -142,7 +142,7 @@ impl<'s> Lower<'s> {
     }
 
     fn stmt_inner(&mut self, node: Node, out: &mut Vec<Stmt>) {
-        let sp = span(node);
+        let sp = stmt_span(node);
         let kind = node.kind();
         if TYPE_ONLY.contains(&kind) {
             return;
@@ -1367,6 +1367,29 @@ impl<'s> Lower<'s> {
         }
         Expr::Unknown(parts)
     }
+}
+
+/// A statement's span without the comments that automatic semicolon insertion leaves inside
+/// it (`return x // note` ends after the comment).
+fn stmt_span(node: Node) -> Span {
+    let mut sp = span(node);
+    let mut last = None;
+    for i in (0..node.child_count()).rev() {
+        match node.child(i) {
+            Some(c) if c.kind() == "comment" || c.byte_range().is_empty() => continue,
+            Some(c) => {
+                last = Some(c);
+                break;
+            }
+            None => break,
+        }
+    }
+    if let Some(c) = last {
+        let end = span(c);
+        sp.end_line = end.end_line;
+        sp.end_col = end.end_col;
+    }
+    sp
 }
 
 fn plain_param(name: &str) -> Param {

@@ -226,11 +226,25 @@ impl<'p> Engine<'p> {
         let source = &self.idx.units[fr.file].source;
         let first = sp.start_line.saturating_sub(1) as usize;
         let count = (sp.end_line.saturating_sub(sp.start_line) as usize + 1).min(20);
+        // Only the statement's own text: a comment after it on the line does not count.
         source
             .lines()
             .skip(first)
             .take(count)
-            .any(|line| re.is_match(line))
+            .enumerate()
+            .any(|(i, line)| {
+                let end = if i + 1 == count && sp.end_line >= sp.start_line {
+                    (sp.end_col.saturating_sub(1) as usize).min(line.len())
+                } else {
+                    line.len()
+                };
+                let start = if i == 0 {
+                    (sp.start_col.saturating_sub(1) as usize).min(end)
+                } else {
+                    0
+                };
+                line.get(start..end).is_some_and(|t| re.is_match(t))
+            })
     }
 
     /// `session[key] = value` style sinks: stores into a named object.
