@@ -384,6 +384,13 @@ impl<'s> Lower<'s> {
 
     /// The module named by `require('m')` (or `require('m').x`), when `node` is one.
     fn require_path(&self, node: Node) -> Option<String> {
+        self.require_path_at(node, 0)
+    }
+
+    fn require_path_at(&self, node: Node, depth: usize) -> Option<String> {
+        if depth > 8 {
+            return None;
+        }
         match node.kind() {
             "call_expression" => {
                 let f = field(node, "function")?;
@@ -395,11 +402,11 @@ impl<'s> Lower<'s> {
                 (arg.kind() == "string").then(|| module_path(&self.string_text(*arg)))
             }
             "member_expression" => {
-                let base = self.require_path(field(node, "object")?)?;
+                let base = self.require_path_at(field(node, "object")?, depth + 1)?;
                 Some(format!("{base}.{}", self.t(field(node, "property")?)))
             }
             "await_expression" | "parenthesized_expression" => {
-                self.require_path(named_children(node).into_iter().next()?)
+                self.require_path_at(named_children(node).into_iter().next()?, depth + 1)
             }
             _ => None,
         }
@@ -1192,18 +1199,14 @@ impl<'s> Lower<'s> {
                 }
             }
             "update_expression" => {
+                // `i++`: the variable becomes some number. Lowered once, as a target only:
+                // lowering it again as a value would double the work at each nesting level.
                 let Some(arg) = field(node, "argument") else {
                     return unknown();
                 };
-                let target = self.target(arg);
-                let cur = self.expr(arg);
                 Expr::Assign {
-                    target: Box::new(target),
-                    value: Box::new(Expr::Binary {
-                        op: BinOp::Other,
-                        left: Box::new(cur),
-                        right: Box::new(Expr::Lit(Lit::Int(1))),
-                    }),
+                    target: Box::new(self.target(arg)),
+                    value: Box::new(unknown()),
                     op: None,
                 }
             }
