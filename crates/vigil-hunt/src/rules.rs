@@ -95,6 +95,10 @@ pub struct CallSpec {
     /// the name of the enclosing function (`Math.random()` for a `token`, not an animation).
     #[serde(default)]
     pub context: Option<String>,
+    /// Sources (`attrs`): only these rules see the data, by id (the browser's `location`
+    /// is attacker data for a page's DOM, not for a server-side request).
+    #[serde(default)]
+    pub only_rules: Vec<String>,
     /// Human label for a source (`HTTP request parameter`).
     #[serde(default)]
     pub label: Option<String>,

@@ -354,6 +354,18 @@ impl<'p> Engine<'p> {
 
     /// The label of the library source that attribute `name` of a `ty` value is
     /// (`request.GET` of an `HttpRequest`).
+    /// The rules a source's data matters to: all, or the ones it names (`only_rules`).
+    pub(super) fn source_mask(&self, spec: &crate::rules::CallSpec) -> Mask {
+        if spec.only_rules.is_empty() {
+            return self.rules.all;
+        }
+        self.rules
+            .taint
+            .iter()
+            .filter(|(_, r)| spec.only_rules.contains(&r.id))
+            .fold(0, |m, (bit, _)| m | bit)
+    }
+
     pub(super) fn field_source(&self, ty: &str, name: &str) -> Option<String> {
         self.rules.lib.sources.iter().find_map(|spec| {
             (spec.fields.iter().any(|f| f == name) && spec.types.iter().any(|t| t == ty)).then(
@@ -395,7 +407,7 @@ impl<'p> Engine<'p> {
                     .clone()
                     .unwrap_or_else(|| "untrusted input".into());
                 return Val::tainted(Some(Taint::new(
-                    self.rules.all,
+                    self.source_mask(spec),
                     fr.file,
                     Span::default(),
                     format!("{label} `{dotted}`"),

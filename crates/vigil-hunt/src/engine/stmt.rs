@@ -15,9 +15,12 @@ impl<'p> Engine<'p> {
     }
 
     pub(super) fn stmt(&mut self, fr: &mut Frame<'p>, st: &mut State<'p>, s: &'p Stmt) {
-        if let Stmt::Assign { span, .. } | Stmt::Expr(_, span) | Stmt::Return(_, span) = s {
-            fr.stmt_span = Some(*span);
-        }
+        // The text of a simple statement is what pattern contexts read; a compound one's span
+        // covers its bodies, so its condition gets none.
+        fr.stmt_span = match s {
+            Stmt::Assign { span, .. } | Stmt::Expr(_, span) | Stmt::Return(_, span) => Some(*span),
+            _ => None,
+        };
         match s {
             Stmt::Assign {
                 target,
