@@ -1186,8 +1186,8 @@ impl<'s> Lower<'s> {
                 let op = match field(node, "operator").map(|o| self.t(o)).unwrap_or("") {
                     "!" => UnOp::Not,
                     "-" => UnOp::Neg,
-                    // `typeof x` is a type name, not the value's text.
-                    "typeof" => return Expr::Lit(Lit::Str("object".into())),
+                    // `typeof x` names a type: no data of `x`, and no constant either.
+                    "typeof" => return unknown(),
                     _ => UnOp::Other,
                 };
                 let e = field(node, "argument")

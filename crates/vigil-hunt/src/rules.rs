@@ -99,6 +99,9 @@ pub struct CallSpec {
     /// is attacker data for a page's DOM, not for a server-side request).
     #[serde(default)]
     pub only_rules: Vec<String>,
+    /// Sources (`attrs`, `fields`): rules that do not see the data, by id.
+    #[serde(default)]
+    pub except_rules: Vec<String>,
     /// Human label for a source (`HTTP request parameter`).
     #[serde(default)]
     pub label: Option<String>,

@@ -324,10 +324,10 @@ impl<'p> Engine<'p> {
             }
             return v;
         }
-        if let Some(label) = o.ty.as_deref().and_then(|t| self.field_source(t, name)) {
+        if let Some((label, mask)) = o.ty.as_deref().and_then(|t| self.field_source(t, name)) {
             let text = whole.dotted().unwrap_or_else(|| name.to_string());
             return Val::tainted(Some(Taint::new(
-                self.rules.all,
+                mask,
                 fr.file,
                 Span::default(),
                 format!("{label} `{text}`"),
@@ -354,25 +354,26 @@ impl<'p> Engine<'p> {
 
     /// The label of the library source that attribute `name` of a `ty` value is
     /// (`request.GET` of an `HttpRequest`).
-    /// The rules a source's data matters to: all, or the ones it names (`only_rules`).
+    /// The rules a source's data matters to: all, or the ones it names (`only_rules`),
+    /// less the ones it excludes (`except_rules`).
     pub(super) fn source_mask(&self, spec: &crate::rules::CallSpec) -> Mask {
-        if spec.only_rules.is_empty() {
-            return self.rules.all;
-        }
         self.rules
             .taint
             .iter()
-            .filter(|(_, r)| spec.only_rules.contains(&r.id))
+            .filter(|(_, r)| spec.only_rules.is_empty() || spec.only_rules.contains(&r.id))
+            .filter(|(_, r)| !spec.except_rules.contains(&r.id))
             .fold(0, |m, (bit, _)| m | bit)
     }
 
-    pub(super) fn field_source(&self, ty: &str, name: &str) -> Option<String> {
+    pub(super) fn field_source(&self, ty: &str, name: &str) -> Option<(String, Mask)> {
         self.rules.lib.sources.iter().find_map(|spec| {
             (spec.fields.iter().any(|f| f == name) && spec.types.iter().any(|t| t == ty)).then(
                 || {
-                    spec.label
+                    let label = spec
+                        .label
                         .clone()
-                        .unwrap_or_else(|| "untrusted input".into())
+                        .unwrap_or_else(|| "untrusted input".into());
+                    (label, self.source_mask(spec))
                 },
             )
         })

@@ -107,7 +107,7 @@ impl<'p> Engine<'p> {
             return false;
         }
         if let (Some(k), Some(re)) = (&spec.unless_kwarg, &spec.unless_re)
-            && let Some((_, v)) = kwargs.iter().find(|(n, _)| n == k)
+            && let Some(v) = option_value(args, kwargs, k)
         {
             let text = match (&v.konst, &v.ty) {
                 (Some(l), _) => self.sem.const_text(l),
@@ -125,8 +125,8 @@ impl<'p> Engine<'p> {
         }
         if let Some(re) = &spec.compiled {
             let text = if let Some(k) = &spec.kwarg {
-                match kwargs.iter().find(|(n, _)| n == k) {
-                    Some((_, v)) => v.konst.as_ref().map(|l| self.sem.const_text(l)),
+                match option_value(args, kwargs, k) {
+                    Some(v) => v.konst.as_ref().map(|l| self.sem.const_text(l)),
                     None => return spec.missing,
                 }
             } else {
@@ -490,6 +490,25 @@ pub(super) fn path_has_prefix(path: &str, prefix: &str) -> bool {
 
 /// `q` is the resolved name of a call; `pattern` a rule's name (suffix on segment boundary,
 /// or `prefix.*`).
+/// A keyword argument, or without keywords, the key of an options object passed after the
+/// first argument (`res.sendFile(p, options, callback)` where `options = { root: dir }`).
+fn option_value<'a, 'p>(
+    args: &'a [Val<'p>],
+    kwargs: &'a [(&'p str, Val<'p>)],
+    name: &str,
+) -> Option<&'a Val<'p>> {
+    if let Some((_, v)) = kwargs.iter().find(|(n, _)| *n == name) {
+        return Some(v);
+    }
+    if !kwargs.is_empty() {
+        return None;
+    }
+    args.iter().skip(1).find_map(|a| match a.elems.as_deref() {
+        Some(Elems::Map(m)) => m.get(name),
+        _ => None,
+    })
+}
+
 pub(super) fn qual_matches(q: &str, pattern: &str) -> bool {
     if let Some(prefix) = pattern.strip_suffix(".*") {
         return q.strip_prefix(prefix).is_some_and(|r| r.starts_with('.'));
