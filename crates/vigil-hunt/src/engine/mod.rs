@@ -555,4 +555,45 @@ def view(request):
 "#;
         assert_eq!(lines("v.py", src, "python/command-injection"), [4]);
     }
+
+    #[test]
+    fn javascript_helpers_are_followed_through_require_and_import() {
+        let db = "const { Pool } = require('pg')\nconst pool = new Pool()\nexports.byName = (n) => pool.query(`SELECT * FROM u WHERE n = '${n}'`)\n";
+        let cjs = "const db = require('./lib/db')\nconst app = require('express')()\napp.get('/u', (req, res) => db.byName(req.query.n))\n";
+        let esm = "import { byName } from '../lib/db.js'\nexport default function handler(req, res) {\n  return byName(req.body.n)\n}\n";
+        let found = super::testing::findings(&[
+            ("app/lib/db.js", db),
+            ("app/routes.js", cjs),
+            ("app/pages/api/u.ts", esm),
+        ]);
+        let sqli: Vec<_> = found
+            .iter()
+            .filter(|(_, r, _)| r == "javascript/sql-injection")
+            .map(|(p, _, l)| (p.as_str(), *l))
+            .collect();
+        assert_eq!(sqli, [("app/lib/db.js", 3)], "{found:?}");
+        // Each importer alone reaches it too.
+        for (path, src) in [("app/routes.js", cjs), ("app/pages/api/u.ts", esm)] {
+            let found = super::testing::findings(&[("app/lib/db.js", db), (path, src)]);
+            assert!(
+                found
+                    .iter()
+                    .any(|(_, r, _)| r == "javascript/sql-injection"),
+                "{path}: {found:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn javascript_typeof_checks_do_not_prune_the_branch() {
+        let src = "exports.run = function (req, res) {\n  const o = req.body\n  if (typeof o.code === 'string') {\n    eval(o.code)\n  }\n}\n";
+        assert_eq!(lines("r.js", src, "javascript/code-injection"), [4]);
+    }
+
+    #[test]
+    fn javascript_options_in_a_variable_count() {
+        let src = "const { spawn } = require('child_process')\nfunction run(req, res) {\n  const opts = { shell: true }\n  spawn(req.query.cmd, [], opts)\n  spawn(req.query.cmd, [], { cwd: '/tmp' })\n  const root = { root: '/srv/files' }\n  res.sendFile(req.params.name, root, () => {})\n  res.sendFile(req.params.name)\n}\n";
+        assert_eq!(lines("r.js", src, "javascript/command-injection"), [4]);
+        assert_eq!(lines("r.js", src, "javascript/path-traversal"), [8]);
+    }
 }

@@ -193,4 +193,24 @@ mod tests {
             assert_eq!(sem.pop_index(0), None);
         }
     }
+
+    #[test]
+    fn javascript_prints_like_java_and_names_like_python() {
+        let js = of(Lang::JavaScript);
+        assert_eq!(js.const_text(&Lit::Bool(true)), "true");
+        assert_eq!(js.const_text(&Lit::Null), "null");
+        assert!(js.adding_text_converts_left_operand() && !js.multiplying_text_repeats());
+        assert_eq!(js.static_names(), StaticNames::ModuleMembers);
+        assert!(js.files_are_modules() && js.imports_are_objects());
+        assert_eq!(js.package_file_stem(), Some("index"));
+        assert_eq!(js.receiver_name(), "this");
+        assert!(!js.methods_declare_receiver());
+        assert_eq!(js.constructor_name(), "constructor");
+        assert_eq!(js.string_method("replace"), None);
+        assert_eq!(js.string_method("replaceAll"), Some(StrMethod::Replace));
+        assert!(js.is_length_attribute("length"));
+        let (java, python) = (of(Lang::Java), of(Lang::Python));
+        assert!(!java.files_are_modules() && python.files_are_modules());
+        assert!(!java.imports_are_objects() && !python.imports_are_objects());
+    }
 }
