@@ -52,28 +52,54 @@ const SKIP_DIRS: &[&str] = &[
     ".mypy_cache",
     ".next",
     "bower_components",
+    // Build output of JavaScript and TypeScript projects: it repeats the sources.
+    "dist",
 ];
 
-/// Generated or declaration-only sources, by name: minified bundles and TypeScript `.d.ts`.
+/// Generated or declaration-only sources, by name: minified bundles, TypeScript `.d.ts`, and
+/// bundler output named by a content hash (`vendor-aed0068cf9b67d04.js`, `chunk.728.985c45ad.js`).
 fn is_generated_name(path: &Path) -> bool {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
-    [
+    let suffixes = [
         ".min.js",
         "-min.js",
         ".bundle.js",
         ".d.ts",
         ".d.mts",
         ".d.cts",
-    ]
-    .iter()
-    .any(|s| name.ends_with(s))
+    ];
+    if suffixes.iter().any(|s| name.ends_with(s)) {
+        return true;
+    }
+    let stem = name.rsplit_once('.').map_or(name.as_str(), |(s, _)| s);
+    stem.split(['.', '-', '_']).any(|part| {
+        part.len() >= 8
+            && part.bytes().all(|b| b.is_ascii_hexdigit())
+            && part.bytes().any(|b| b.is_ascii_digit())
+            && part.bytes().any(|b| b.is_ascii_alphabetic())
+    })
 }
 
-/// A line longer than this marks a minified or generated file, not code written by hand.
+/// A line longer than this may mark a minified or generated file.
 const MAX_LINE_CHARS: usize = 5_000;
+
+/// The longest line of a minified or generated file: one with a line over [`MAX_LINE_CHARS`]
+/// whose long lines (over 1,000 characters) hold most of its text. A hand-written file with
+/// one long literal (a data URI, a table) is still analysed.
+fn minified(source: &str) -> Option<usize> {
+    let mut longest = 0;
+    let mut in_long = 0;
+    for line in source.lines() {
+        longest = longest.max(line.len());
+        if line.len() > 1_000 {
+            in_long += line.len();
+        }
+    }
+    (longest > MAX_LINE_CHARS && in_long * 2 > source.len()).then_some(longest)
+}
 
 /// Source files and `.properties` files under the given paths.
 pub fn discover(
@@ -182,9 +208,7 @@ fn parse_one(path: &Path) -> Result<(Unit, Option<Skipped>), Skipped> {
     }
     let bytes = std::fs::read(path).map_err(|e| skip(format!("cannot read: {e}")))?;
     let source = String::from_utf8_lossy(&bytes).into_owned();
-    if let Some(long) = source.lines().map(str::len).max()
-        && long > MAX_LINE_CHARS
-    {
+    if let Some(long) = minified(&source) {
         return Err(skip(format!(
             "a line of {long} characters: most likely minified or generated"
         )));
