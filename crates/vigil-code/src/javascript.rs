@@ -1119,6 +1119,9 @@ impl<'s> Lower<'s> {
                 }
             }
             "call_expression" => {
+                if let Some(e) = self.membership(node) {
+                    return e;
+                }
                 let (args, kwargs) = self.args(field(node, "arguments"));
                 let (receiver, name) = match field(node, "function") {
                     Some(f) if f.kind() == "member_expression" => (
@@ -1154,6 +1157,9 @@ impl<'s> Lower<'s> {
                 }
             }
             "binary_expression" => {
+                if let Some(e) = self.index_of_test(node) {
+                    return e;
+                }
                 let op = match field(node, "operator").map(|o| self.t(o)).unwrap_or("") {
                     "+" => BinOp::Add,
                     "-" => BinOp::Sub,
@@ -1319,6 +1325,56 @@ impl<'s> Lower<'s> {
                 Expr::Unknown(kids)
             }
         }
+    }
+
+    /// `list.includes(x)`, `set.has(x)`, `obj.hasOwnProperty(k)`,
+    /// `Object.prototype.hasOwnProperty.call(obj, k)`: membership, as Python's `x in list`,
+    /// so that an allow-list check before an early exit validates `x`.
+    fn membership(&mut self, call: Node) -> Option<Expr> {
+        let f = field(call, "function")?;
+        if f.kind() != "member_expression" {
+            return None;
+        }
+        let name = self.t(field(f, "property")?);
+        let args: Vec<Node> = named_children(field(call, "arguments")?)
+            .into_iter()
+            .filter(|a| a.kind() != "comment")
+            .collect();
+        let obj = field(f, "object")?;
+        let (item, container) = match (name, args.as_slice()) {
+            ("includes" | "has" | "hasOwnProperty", [x]) => (*x, obj),
+            ("call", [o, k]) if self.t(obj).ends_with("hasOwnProperty") => (*k, *o),
+            _ => return None,
+        };
+        Some(Expr::Binary {
+            op: BinOp::In,
+            left: Box::new(self.expr(item)),
+            right: Box::new(self.expr(container)),
+        })
+    }
+
+    /// `list.indexOf(x) === -1` (or `< 0`): `x not in list`; `!== -1`, `>= 0`, `> -1`: `x in list`.
+    fn index_of_test(&mut self, node: Node) -> Option<Expr> {
+        let (l, r) = (field(node, "left")?, field(node, "right")?);
+        let op = self.t(field(node, "operator")?);
+        let f = field(l, "function").filter(|_| l.kind() == "call_expression")?;
+        if f.kind() != "member_expression" || self.t(field(f, "property")?) != "indexOf" {
+            return None;
+        }
+        let args = named_children(field(l, "arguments")?);
+        let [x] = args.as_slice() else { return None };
+        let bound = self.t(r).replace(' ', "");
+        let member = match (op, bound.as_str()) {
+            ("===" | "==" | "<=", "-1") | ("<", "0") => false,
+            ("!==" | "!=" | ">", "-1") | (">=", "0") => true,
+            _ => return None,
+        };
+        let container = field(f, "object")?;
+        Some(Expr::Binary {
+            op: if member { BinOp::In } else { BinOp::NotIn },
+            left: Box::new(self.expr(*x)),
+            right: Box::new(self.expr(container)),
+        })
     }
 
     /// JSX: the embedded expressions, and each `attr={value}` as a call of

@@ -326,12 +326,18 @@ impl<'p> Engine<'p> {
         }
         if let Some((label, mask)) = o.ty.as_deref().and_then(|t| self.field_source(t, name)) {
             let text = whole.dotted().unwrap_or_else(|| name.to_string());
-            return Val::tainted(Some(Taint::new(
+            let v = Val::tainted(Some(Taint::new(
                 mask,
                 fr.file,
                 Span::default(),
                 format!("{label} `{text}`"),
             )));
+            // Later reads of `req.query` are the same data: a check of one read (an allow
+            // list before an early exit) then holds for the others.
+            if let Some(d) = whole.dotted() {
+                st.set(&d, v.clone());
+            }
+            return v;
         }
         if self.sem.is_length_attribute(name) {
             return Val::typed("int");

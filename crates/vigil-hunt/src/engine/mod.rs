@@ -596,4 +596,10 @@ def view(request):
         assert_eq!(lines("r.js", src, "javascript/command-injection"), [4]);
         assert_eq!(lines("r.js", src, "javascript/path-traversal"), [8]);
     }
+
+    #[test]
+    fn javascript_allow_lists_before_an_early_exit_validate() {
+        let src = "const fs = require('fs')\nconst TYPES = ['pdf', 'txt']\nfunction a(req, res) {\n  if (TYPES.indexOf(req.params.t) === -1) return res.sendStatus(404)\n  fs.readFile('/x.' + req.params.t)\n}\nfunction b(req, res) {\n  if (!TYPES.includes(req.params.t)) return\n  fs.readFile('/x.' + req.params.t)\n}\nfunction c(req, res) {\n  if (TYPES.indexOf(req.params.t) !== -1) return\n  fs.readFile('/x.' + req.params.t)\n}\n";
+        assert_eq!(lines("g.js", src, "javascript/path-traversal"), [13]);
+    }
 }
