@@ -3,4 +3,5 @@ fn main() {
     println!("cargo:rerun-if-changed=../../rules/java");
     println!("cargo:rerun-if-changed=../../rules/python");
     println!("cargo:rerun-if-changed=../../rules/go");
+    println!("cargo:rerun-if-changed=../../rules/javascript");
 }

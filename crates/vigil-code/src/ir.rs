@@ -283,6 +283,8 @@ pub enum Lang {
     Java,
     Python,
     Go,
+    /// JavaScript and TypeScript: one rule family, the grammar chosen by extension.
+    JavaScript,
 }
 
 impl Lang {
@@ -291,6 +293,7 @@ impl Lang {
             Lang::Java => "java",
             Lang::Python => "python",
             Lang::Go => "go",
+            Lang::JavaScript => "javascript",
         }
     }
 
@@ -300,6 +303,7 @@ impl Lang {
             "java" => Some(Lang::Java),
             "py" => Some(Lang::Python),
             "go" => Some(Lang::Go),
+            "js" | "mjs" | "cjs" | "jsx" | "ts" | "mts" | "cts" | "tsx" => Some(Lang::JavaScript),
             _ => None,
         }
     }

@@ -5,6 +5,7 @@
 mod go;
 pub mod ir;
 mod java;
+mod javascript;
 mod lower;
 mod python;
 
@@ -31,6 +32,36 @@ pub const MAX_DEPTH: usize = 120;
 /// Parse `source` as `lang` and lower it. Syntax errors do not fail the parse: the regions
 /// are listed in `Module::syntax_errors` and the rest is lowered.
 pub fn parse(lang: Lang, source: &str) -> Result<Module, ParseError> {
+    parse_as(lang, Grammar::Default, source)
+}
+
+/// Which grammar of a language a file needs; only JavaScript has several.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Grammar {
+    /// Java, Python; JavaScript with JSX.
+    Default,
+    TypeScript,
+    Tsx,
+}
+
+impl Grammar {
+    fn of(path: &Path) -> Grammar {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("ts" | "mts" | "cts") => Grammar::TypeScript,
+            Some("tsx") => Grammar::Tsx,
+            _ => Grammar::Default,
+        }
+    }
+}
+
+/// Parse `source` as the file `path` (language and grammar by its extension) and lower it.
+pub fn parse_path(path: &Path, source: &str) -> Result<Module, ParseError> {
+    let lang =
+        Lang::from_path(path).ok_or_else(|| ParseError::Unsupported(path.display().to_string()))?;
+    parse_as(lang, Grammar::of(path), source)
+}
+
+fn parse_as(lang: Lang, grammar: Grammar, source: &str) -> Result<Module, ParseError> {
     if source.as_bytes().contains(&0) {
         return Err(ParseError::Binary);
     }
@@ -41,13 +72,13 @@ pub fn parse(lang: Lang, source: &str) -> Result<Module, ParseError> {
         match std::thread::Builder::new()
             .name("vigil-code-parse".into())
             .stack_size(LOWER_STACK)
-            .spawn_scoped(scope, || parse_here(lang, source))
+            .spawn_scoped(scope, || parse_here(lang, grammar, source))
         {
             Ok(handle) => handle
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
             // No thread to be had (resource limits): lower on the caller's stack.
-            Err(_) => parse_here(lang, source),
+            Err(_) => parse_here(lang, grammar, source),
         }
     })
 }
@@ -55,12 +86,17 @@ pub fn parse(lang: Lang, source: &str) -> Result<Module, ParseError> {
 /// Stack for the lowering thread; only the pages touched are committed.
 const LOWER_STACK: usize = 64 * 1024 * 1024;
 
-fn parse_here(lang: Lang, source: &str) -> Result<Module, ParseError> {
+fn parse_here(lang: Lang, grammar: Grammar, source: &str) -> Result<Module, ParseError> {
     let mut parser = tree_sitter::Parser::new();
-    let language: tree_sitter::Language = match lang {
-        Lang::Java => tree_sitter_java::LANGUAGE.into(),
-        Lang::Python => tree_sitter_python::LANGUAGE.into(),
-        Lang::Go => tree_sitter_go::LANGUAGE.into(),
+    let language: tree_sitter::Language = match (lang, grammar) {
+        (Lang::Java, _) => tree_sitter_java::LANGUAGE.into(),
+        (Lang::Python, _) => tree_sitter_python::LANGUAGE.into(),
+        (Lang::Go, _) => tree_sitter_go::LANGUAGE.into(),
+        (Lang::JavaScript, Grammar::Default) => tree_sitter_javascript::LANGUAGE.into(),
+        (Lang::JavaScript, Grammar::TypeScript) => {
+            tree_sitter_typescript::LANGUAGE_TYPESCRIPT.into()
+        }
+        (Lang::JavaScript, Grammar::Tsx) => tree_sitter_typescript::LANGUAGE_TSX.into(),
     };
     parser
         .set_language(&language)
@@ -73,6 +109,7 @@ fn parse_here(lang: Lang, source: &str) -> Result<Module, ParseError> {
         Lang::Java => java::lower(root, source.as_bytes()),
         Lang::Python => python::lower(root, source.as_bytes()),
         Lang::Go => go::lower(root, source.as_bytes()),
+        Lang::JavaScript => javascript::lower(root, source.as_bytes()),
     };
     module.lines = source.lines().count();
     module.syntax_errors = errors;
@@ -81,11 +118,14 @@ fn parse_here(lang: Lang, source: &str) -> Result<Module, ParseError> {
 
 /// Read and parse a file; the language comes from the extension.
 pub fn parse_file(path: &Path) -> Result<Module, FileError> {
-    let lang = Lang::from_path(path)
-        .ok_or_else(|| FileError::Parse(ParseError::Unsupported(path.display().to_string())))?;
+    if Lang::from_path(path).is_none() {
+        return Err(FileError::Parse(ParseError::Unsupported(
+            path.display().to_string(),
+        )));
+    }
     let bytes = std::fs::read(path).map_err(FileError::Io)?;
     let text = String::from_utf8_lossy(&bytes);
-    parse(lang, &text).map_err(FileError::Parse)
+    parse_path(path, &text).map_err(FileError::Parse)
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -394,3 +394,99 @@ fn artifacts() {
     }
     eprintln!("replayed {n} fuzz artifacts from {}", dir.display());
 }
+
+/// [`check`] for a file kind whose grammar the extension picks (`.ts`, `.tsx`, `.jsx`).
+fn check_as(name: &str, file: &str, src: &str) {
+    let start = Instant::now();
+    let result = vigil_code::parse_path(std::path::Path::new(file), src);
+    let took = start.elapsed();
+    assert!(
+        took < Duration::from_secs(20),
+        "{name}: parse took {took:?} for {} bytes",
+        src.len()
+    );
+    if let Ok(m) = &result {
+        let n = nesting(m);
+        assert!(n <= NESTING_BOUND, "{name}: output nests {n} deep");
+        drop(m.clone());
+    }
+    drop(result);
+}
+
+#[test]
+fn javascript_deep_nesting_stays_bounded() {
+    // The shapes of the lowering's recursion: blocks, callbacks, else-if chains, chained
+    // assignment, member chains, templates, destructuring, JSX.
+    let n = 3000;
+    let cases = [
+        (
+            "js_nested_blocks",
+            "x.js",
+            format!("{}a{}", "{".repeat(n), "}".repeat(n)),
+        ),
+        (
+            "js_nested_arrows",
+            "x.js",
+            format!("{}1{}", "f(() => ".repeat(n), ")".repeat(n)),
+        ),
+        (
+            "js_else_if_chain",
+            "x.js",
+            format!("if (a) b()\n{}", "else if (a) b()\n".repeat(n)),
+        ),
+        (
+            "js_chained_assignment",
+            "x.js",
+            format!("{}1", "a = ".repeat(n)),
+        ),
+        (
+            "js_member_chain",
+            "x.js",
+            format!("const v = require('m'){}", ".a".repeat(n)),
+        ),
+        (
+            "js_nested_templates",
+            "x.js",
+            format!("{}x{}", "`${".repeat(n), "}`".repeat(n)),
+        ),
+        (
+            "js_nested_updates",
+            "x.js",
+            format!("{}i{}", "x[".repeat(40), "++]++".repeat(40)),
+        ),
+        (
+            "js_nested_destructuring",
+            "x.js",
+            format!("const {}a{} = v", "{ a: ".repeat(n), " }".repeat(n)),
+        ),
+        (
+            "js_nested_params",
+            "x.js",
+            format!("function f({}a{}) {{}}", "[".repeat(n), "]".repeat(n)),
+        ),
+        (
+            "jsx_nested_elements",
+            "x.jsx",
+            format!("const e = {}x{}", "<div>".repeat(n), "</div>".repeat(n)),
+        ),
+        (
+            "ts_nested_casts",
+            "x.ts",
+            format!("const v = {}x{}", "(".repeat(n), " as any)".repeat(n)),
+        ),
+        (
+            "tsx_nested_classes",
+            "x.tsx",
+            format!(
+                "{}{}",
+                "class A { m() { return class { ".repeat(300),
+                "} } }".repeat(300)
+            ),
+        ),
+        ("js_garbage", "x.js", "({[`${".repeat(2000)),
+        ("ts_garbage", "x.ts", "<(a: {".repeat(2000)),
+    ];
+    for (name, file, src) in cases {
+        check_as(name, file, &src);
+    }
+}

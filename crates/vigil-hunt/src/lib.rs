@@ -53,7 +53,56 @@ const SKIP_DIRS: &[&str] = &[
     // Go: copies of dependencies, and inputs of tests.
     "vendor",
     "testdata",
+    ".next",
+    "bower_components",
+    // Build output of JavaScript and TypeScript projects: it repeats the sources.
+    "dist",
 ];
+
+/// Generated or declaration-only sources, by name: minified bundles, TypeScript `.d.ts`, and
+/// bundler output named by a content hash (`vendor-aed0068cf9b67d04.js`, `chunk.728.985c45ad.js`).
+fn is_generated_name(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    let suffixes = [
+        ".min.js",
+        "-min.js",
+        ".bundle.js",
+        ".d.ts",
+        ".d.mts",
+        ".d.cts",
+    ];
+    if suffixes.iter().any(|s| name.ends_with(s)) {
+        return true;
+    }
+    let stem = name.rsplit_once('.').map_or(name.as_str(), |(s, _)| s);
+    stem.split(['.', '-', '_']).any(|part| {
+        part.len() >= 8
+            && part.bytes().all(|b| b.is_ascii_hexdigit())
+            && part.bytes().any(|b| b.is_ascii_digit())
+            && part.bytes().any(|b| b.is_ascii_alphabetic())
+    })
+}
+
+/// A line longer than this may mark a minified or generated file.
+const MAX_LINE_CHARS: usize = 5_000;
+
+/// The longest line of a minified or generated file: one with a line over [`MAX_LINE_CHARS`]
+/// whose long lines (over 1,000 characters) hold most of its text. A hand-written file with
+/// one long literal (a data URI, a table) is still analysed.
+fn minified(source: &str) -> Option<usize> {
+    let mut longest = 0;
+    let mut in_long = 0;
+    for line in source.lines() {
+        longest = longest.max(line.len());
+        if line.len() > 1_000 {
+            in_long += line.len();
+        }
+    }
+    (longest > MAX_LINE_CHARS && in_long * 2 > source.len()).then_some(longest)
+}
 
 /// Source files and `.properties` files under the given paths.
 pub fn discover(
@@ -70,7 +119,7 @@ pub fn discover(
             } else {
                 skipped.push(Skipped {
                     path: root.clone(),
-                    reason: "not a supported source file (.java, .py, .go)".into(),
+                    reason: "not a supported source file (.java, .py, .js, .ts, .go)".into(),
                 });
             }
             continue;
@@ -96,7 +145,7 @@ pub fn discover(
             match entry {
                 Ok(e) if e.file_type().is_file() => {
                     let p = e.into_path();
-                    if Lang::from_path(&p).is_some() {
+                    if Lang::from_path(&p).is_some() && !is_generated_name(&p) {
                         sources.push(p);
                     } else if p.extension().and_then(|x| x.to_str()) == Some("properties") {
                         props.push(p);
@@ -153,7 +202,7 @@ fn parse_one(path: &Path) -> Result<(Unit, Option<Skipped>), Skipped> {
         path: path.to_path_buf(),
         reason,
     };
-    let lang = Lang::from_path(path).ok_or_else(|| skip("unsupported language".into()))?;
+    Lang::from_path(path).ok_or_else(|| skip("unsupported language".into()))?;
     let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     if size > MAX_FILE_BYTES {
         return Err(skip(format!(
@@ -162,7 +211,12 @@ fn parse_one(path: &Path) -> Result<(Unit, Option<Skipped>), Skipped> {
     }
     let bytes = std::fs::read(path).map_err(|e| skip(format!("cannot read: {e}")))?;
     let source = String::from_utf8_lossy(&bytes).into_owned();
-    let module = vigil_code::parse(lang, &source).map_err(|e| skip(e.to_string()))?;
+    if let Some(long) = minified(&source) {
+        return Err(skip(format!(
+            "a line of {long} characters: most likely minified or generated"
+        )));
+    }
+    let module = vigil_code::parse_path(path, &source).map_err(|e| skip(e.to_string()))?;
     // A file tree-sitter could make nothing of is reported; partial errors are tolerated.
     if !module.syntax_errors.is_empty()
         && module.classes.is_empty()
@@ -216,15 +270,16 @@ pub fn analyse_with(
 ) -> Vec<Finding> {
     let idx = Index::new(units, props);
     let empty = rules::Library::default();
-    let per_lang: Vec<(Lang, engine::LangRules)> = [Lang::Java, Lang::Python, Lang::Go]
-        .into_iter()
-        .map(|l| {
-            let lib = rules.libraries.get(&l).unwrap_or(&empty);
-            let mut lr = engine::LangRules::new(l, &rules.rules, lib);
-            lr.entry = entry;
-            (l, lr)
-        })
-        .collect();
+    let per_lang: Vec<(Lang, engine::LangRules)> =
+        [Lang::Java, Lang::Python, Lang::JavaScript, Lang::Go]
+            .into_iter()
+            .map(|l| {
+                let lib = rules.libraries.get(&l).unwrap_or(&empty);
+                let mut lr = engine::LangRules::new(l, &rules.rules, lib);
+                lr.entry = entry;
+                (l, lr)
+            })
+            .collect();
     let run = || -> Vec<Finding> {
         (0..units.len())
             .into_par_iter()

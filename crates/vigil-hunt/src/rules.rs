@@ -77,6 +77,12 @@ pub struct CallSpec {
     /// Item assignments into these objects are sinks: `flask.session[k] = v`.
     #[serde(default)]
     pub stores: Vec<String>,
+    /// Sink: stores into these attributes of any value (`el.innerHTML = v`).
+    #[serde(default)]
+    pub field_stores: Vec<String>,
+    /// Sink: `obj[a][b] = v` where both keys carry the rule's taint (prototype pollution).
+    #[serde(default)]
+    pub nested_keys: bool,
     /// Sink only when this positional argument is a parser made unsafe by a call in the
     /// library's `unsafe_parsers` (XXE).
     #[serde(default)]
@@ -99,11 +105,19 @@ pub struct CallSpec {
     /// (`math/rand` is a finding where a token or secret is made, not for jitter).
     #[serde(default)]
     pub functions: Option<String>,
+    /// Pattern: matches only when this regex finds a hit in the text of the statement or in
+    /// the name of the enclosing function (`Math.random()` for a `token`, not an animation).
+    #[serde(default)]
+    pub context: Option<String>,
+    /// Sources (`attrs`, `fields`): rules that do not see the data, by id.
+    #[serde(default)]
+    pub except_rules: Vec<String>,
     /// Human label for a source (`HTTP request parameter`).
     #[serde(default)]
     pub label: Option<String>,
     /// Sources: the data is attacker data only for these rule ids (an archive entry's name
-    /// is a path traversal, not an SQL injection); all rules when empty.
+    /// is a path traversal, not an SQL injection; the browser's `location` is attacker data
+    /// for a page's DOM, not for a server-side request); all rules when empty.
     #[serde(default)]
     pub rules: Vec<String>,
     /// Sinks taking a program and its arguments (`subprocess.run([prog, *args])`): when the
@@ -123,6 +137,8 @@ pub struct CallSpec {
     pub argv_re: Option<regex::Regex>,
     #[serde(skip)]
     pub functions_re: Option<regex::Regex>,
+    #[serde(skip)]
+    pub context_re: Option<regex::Regex>,
 }
 
 fn yes() -> bool {
@@ -404,12 +420,15 @@ static PYTHON_RULES: include_dir::Dir<'static> =
     include_dir::include_dir!("$CARGO_MANIFEST_DIR/../../rules/python");
 static GO_RULES: include_dir::Dir<'static> =
     include_dir::include_dir!("$CARGO_MANIFEST_DIR/../../rules/go");
+static JAVASCRIPT_RULES: include_dir::Dir<'static> =
+    include_dir::include_dir!("$CARGO_MANIFEST_DIR/../../rules/javascript");
 
 fn lang_of_dir(name: &str) -> Option<Lang> {
     match name {
         "java" => Some(Lang::Java),
         "python" => Some(Lang::Python),
         "go" => Some(Lang::Go),
+        "javascript" => Some(Lang::JavaScript),
         _ => None,
     }
 }
@@ -422,6 +441,7 @@ impl RuleSet {
             (Lang::Java, "java", &JAVA_RULES),
             (Lang::Python, "python", &PYTHON_RULES),
             (Lang::Go, "go", &GO_RULES),
+            (Lang::JavaScript, "javascript", &JAVASCRIPT_RULES),
         ] {
             for f in dir.files() {
                 if f.path().extension().and_then(|e| e.to_str()) == Some("toml") {
@@ -687,6 +707,7 @@ fn compile(spec: &mut CallSpec) -> Result<(), String> {
     spec.assigns_re = re(&spec.assigns)?;
     spec.argv_re = re(&spec.argv_shells)?;
     spec.functions_re = re(&spec.functions)?;
+    spec.context_re = re(&spec.context)?;
     Ok(())
 }
 

@@ -1,5 +1,6 @@
 //! Web frameworks whose request data the rule library declares (Spring, JAX-RS, Django,
-//! FastAPI, aiohttp, Tornado, Bottle, Go's net/http, gin and echo), and library mode (`--entry public`).
+//! FastAPI, aiohttp, Tornado, Bottle, Go's net/http, gin and echo, Express, Koa, Fastify,
+//! Next.js), and library mode (`--entry public`).
 //!
 //! Each fixture folder is a small app written the way the framework's documentation writes
 //! one. A line marked `ruleid: RULE` must be reported by that rule; no other line may be
@@ -192,4 +193,29 @@ fn library_mode_is_off_by_default() {
         let report = scan_with(&fixture_dir(&["library", lang]), &keep_all());
         assert!(report.findings.is_empty(), "{lang}: {}", render(&report));
     }
+}
+
+#[test]
+fn express_routes_and_a_required_helper() {
+    insta::assert_snapshot!("frameworks_express", check_framework("express"));
+}
+
+#[test]
+fn koa() {
+    insta::assert_snapshot!("frameworks_koa", check_framework("koa"));
+}
+
+#[test]
+fn fastify() {
+    insta::assert_snapshot!("frameworks_fastify", check_framework("fastify"));
+}
+
+#[test]
+fn nextjs_api_routes_route_handlers_and_a_client_component() {
+    insta::assert_snapshot!("frameworks_nextjs", check_framework("nextjs"));
+}
+
+#[test]
+fn typescript_express_with_es_module_imports() {
+    insta::assert_snapshot!("frameworks_typescript", check_framework("typescript"));
 }

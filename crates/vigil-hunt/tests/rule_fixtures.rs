@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{builtin_rules, describe, fixture, rel, scan_paths, source_ext};
+use common::{builtin_rules, describe, fixture, rel, scan_paths, source_exts};
 use std::collections::BTreeSet;
 use std::path::Path;
 use vigil_hunt::rules::{Rule, RuleSet};
@@ -122,7 +122,7 @@ fn every_fixture_belongs_to_a_rule() {
         .collect();
     let root = common::repo_root().join("rules");
     let mut strays = Vec::new();
-    for lang in ["java", "python"] {
+    for lang in ["java", "python", "javascript", "go"] {
         let dir = root.join(lang).join("fixtures");
         let Ok(entries) = std::fs::read_dir(&dir) else {
             continue;
@@ -191,12 +191,14 @@ fn known_gaps_name_existing_rules() {
 /// The language of each fixture folder matches the extension the tests look for.
 #[test]
 fn fixture_extensions_are_scannable() {
-    for lang in ["java", "python"] {
-        let probe = format!("x.bad.{}", source_ext(lang));
-        assert!(
-            vigil_code::Lang::from_path(Path::new(&probe)).is_some_and(|l| l.name() == lang),
-            "{probe} is not recognised as {lang}"
-        );
+    for lang in ["java", "python", "javascript", "go"] {
+        for ext in source_exts(lang) {
+            let probe = format!("x.bad.{ext}");
+            assert!(
+                vigil_code::Lang::from_path(Path::new(&probe)).is_some_and(|l| l.name() == lang),
+                "{probe} is not recognised as {lang}"
+            );
+        }
     }
 }
 

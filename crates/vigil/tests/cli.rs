@@ -751,3 +751,42 @@ fn eval_owasp_reports_a_missing_sarif_file() {
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stderr.contains("missing.sarif"), "{run:?}");
 }
+
+#[test]
+fn sarif_of_javascript_and_typescript_is_sarif_2_1_0() {
+    let dir = tempdir();
+    let out = dir.path().join("js.sarif");
+    let out_arg = out.to_str().expect("temporary path is UTF-8");
+    let run = vigil(&[
+        "hunt",
+        "crates/vigil-hunt/tests/fixtures/frameworks/nextjs",
+        "crates/vigil-hunt/tests/fixtures/frameworks/express",
+        "--format",
+        "sarif",
+        "-o",
+        out_arg,
+    ]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let text = std::fs::read_to_string(&out).expect("the SARIF file was written");
+    let sarif: Value = serde_json::from_str(&text).expect("the SARIF file is JSON");
+    let results = sarif["runs"][0]["results"]
+        .as_array()
+        .expect("runs[0].results is an array");
+    let uris: Vec<&str> = results
+        .iter()
+        .filter_map(|r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str())
+        .collect();
+    for ext in [".js", ".ts", ".tsx"] {
+        assert!(
+            uris.iter().any(|u| u.ends_with(ext)),
+            "no {ext} result: {uris:?}"
+        );
+    }
+    assert!(
+        results.iter().all(|r| r["ruleId"]
+            .as_str()
+            .is_some_and(|id| id.starts_with("javascript/"))),
+        "{results:#?}"
+    );
+    validate_against_schema(&sarif);
+}

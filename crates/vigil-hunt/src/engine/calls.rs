@@ -81,7 +81,10 @@ impl<'p> Engine<'p> {
         let site = Site {
             qual,
             recv_ty: recv.as_ref().and_then(|r| r.ty.clone()),
-            has_value_receiver: recv.is_some(),
+            // Where modules and what they export are objects (JavaScript), a method named by
+            // the rules matches on them too: `db.query(..)` of an imported pool.
+            has_value_receiver: recv.is_some()
+                || (c.receiver.is_some() && self.sem.imports_are_objects()),
             name: &c.name,
             is_new: false,
             rooted_first_arg: c.args.first().is_some_and(starts_with_root),

@@ -83,6 +83,12 @@ impl<'p> Engine<'p> {
                 for (k, v) in pairs {
                     let kv = self.eval(fr, st, k);
                     let vv = self.eval(fr, st, v);
+                    // `{ secret: 'keyboard cat' }`: a credential in a configuration object.
+                    if let (Some(Lit::Str(key)), Expr::Lit(Lit::Str(text)), Some(span)) =
+                        (&kv.konst, v, fr.stmt_span)
+                    {
+                        self.check_secret(fr.file, key, text, span);
+                    }
                     match kv.konst.as_ref() {
                         Some(l) => {
                             m.insert(key_text(l), vv);
@@ -376,14 +382,20 @@ impl<'p> Engine<'p> {
             }
             return v;
         }
-        if let Some(label) = o.ty.as_deref().and_then(|t| self.field_source(t, name)) {
+        if let Some((label, mask)) = o.ty.as_deref().and_then(|t| self.field_source(t, name)) {
             let text = whole.dotted().unwrap_or_else(|| name.to_string());
-            return Val::tainted(Some(Taint::new(
-                self.rules.all,
+            let v = Val::tainted(Some(Taint::new(
+                mask,
                 fr.file,
                 Span::default(),
                 format!("{label} `{text}`"),
             )));
+            // Later reads of `req.query` are the same data: a check of one read (an allow
+            // list before an early exit) then holds for the others.
+            if let Some(d) = whole.dotted() {
+                st.set(&d, v.clone());
+            }
+            return v;
         }
         if self.sem.is_length_attribute(name) {
             return Val::typed("int");
@@ -421,13 +433,32 @@ impl<'p> Engine<'p> {
 
     /// The label of the library source that attribute `name` of a `ty` value is
     /// (`request.GET` of an `HttpRequest`).
-    pub(super) fn field_source(&self, ty: &str, name: &str) -> Option<String> {
+    /// The rules a source's data matters to: the ones it names (`rules`), else every rule
+    /// but those with sources of their own; less the ones it excludes (`except_rules`).
+    pub(super) fn source_mask(&self, spec: &crate::rules::CallSpec) -> Mask {
+        self.rules
+            .taint
+            .iter()
+            .filter(|(_, r)| {
+                if spec.rules.is_empty() {
+                    !r.own_sources
+                } else {
+                    spec.rules.contains(&r.id)
+                }
+            })
+            .filter(|(_, r)| !spec.except_rules.contains(&r.id))
+            .fold(0, |m, (bit, _)| m | bit)
+    }
+
+    pub(super) fn field_source(&self, ty: &str, name: &str) -> Option<(String, Mask)> {
         self.rules.lib.sources.iter().find_map(|spec| {
             (spec.fields.iter().any(|f| f == name) && spec.types.iter().any(|t| t == ty)).then(
                 || {
-                    spec.label
+                    let label = spec
+                        .label
                         .clone()
-                        .unwrap_or_else(|| "untrusted input".into())
+                        .unwrap_or_else(|| "untrusted input".into());
+                    (label, self.source_mask(spec))
                 },
             )
         })
@@ -462,7 +493,7 @@ impl<'p> Engine<'p> {
                     .clone()
                     .unwrap_or_else(|| "untrusted input".into());
                 return Val::tainted(Some(Taint::new(
-                    self.rules.all,
+                    self.source_mask(spec),
                     fr.file,
                     Span::default(),
                     format!("{label} `{dotted}`"),

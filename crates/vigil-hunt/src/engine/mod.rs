@@ -122,6 +122,8 @@ struct Frame<'p> {
     /// Names rebound by plain assignment here: a rebound parameter no longer names the
     /// caller's object, so what it holds afterwards is not written back.
     rebound: Vec<String>,
+    /// The statement being run, for findings in expressions that carry no span of their own.
+    stmt_span: Option<Span>,
 }
 
 impl<'p> Frame<'p> {
@@ -264,6 +266,7 @@ impl<'p> Engine<'p> {
             exits: None,
             track_exits: false,
             rebound: Vec::new(),
+            stmt_span: None,
         }
     }
 
@@ -524,7 +527,6 @@ mod testing {
     use crate::rules::RuleSet;
     use std::collections::HashMap;
     use std::path::PathBuf;
-    use vigil_code::Lang;
 
     /// What the built-in rules find in `files` (path, source), as (path, rule id, line).
     pub fn findings(files: &[(&str, &str)]) -> Vec<(String, String, u32)> {
@@ -532,9 +534,8 @@ mod testing {
             .iter()
             .map(|(path, source)| {
                 let path = PathBuf::from(path);
-                let lang = Lang::from_path(&path).expect("test file has a known extension");
                 Unit {
-                    module: vigil_code::parse(lang, source).expect("test program parses"),
+                    module: vigil_code::parse_path(&path, source).expect("test program parses"),
                     path,
                     source: source.to_string(),
                 }
@@ -590,5 +591,52 @@ def view(request):
     os.system(request.GET["c"])
 "#;
         assert_eq!(lines("v.py", src, "python/command-injection"), [4]);
+    }
+
+    #[test]
+    fn javascript_helpers_are_followed_through_require_and_import() {
+        let db = "const { Pool } = require('pg')\nconst pool = new Pool()\nexports.byName = (n) => pool.query(`SELECT * FROM u WHERE n = '${n}'`)\n";
+        let cjs = "const db = require('./lib/db')\nconst app = require('express')()\napp.get('/u', (req, res) => db.byName(req.query.n))\n";
+        let esm = "import { byName } from '../lib/db.js'\nexport default function handler(req, res) {\n  return byName(req.body.n)\n}\n";
+        let found = super::testing::findings(&[
+            ("app/lib/db.js", db),
+            ("app/routes.js", cjs),
+            ("app/pages/api/u.ts", esm),
+        ]);
+        let sqli: Vec<_> = found
+            .iter()
+            .filter(|(_, r, _)| r == "javascript/sql-injection")
+            .map(|(p, _, l)| (p.as_str(), *l))
+            .collect();
+        assert_eq!(sqli, [("app/lib/db.js", 3)], "{found:?}");
+        // Each importer alone reaches it too.
+        for (path, src) in [("app/routes.js", cjs), ("app/pages/api/u.ts", esm)] {
+            let found = super::testing::findings(&[("app/lib/db.js", db), (path, src)]);
+            assert!(
+                found
+                    .iter()
+                    .any(|(_, r, _)| r == "javascript/sql-injection"),
+                "{path}: {found:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn javascript_typeof_checks_do_not_prune_the_branch() {
+        let src = "exports.run = function (req, res) {\n  const o = req.body\n  if (typeof o.code === 'string') {\n    eval(o.code)\n  }\n}\n";
+        assert_eq!(lines("r.js", src, "javascript/code-injection"), [4]);
+    }
+
+    #[test]
+    fn javascript_options_in_a_variable_count() {
+        let src = "const { spawn } = require('child_process')\nfunction run(req, res) {\n  const opts = { shell: true }\n  spawn(req.query.cmd, [], opts)\n  spawn(req.query.cmd, [], { cwd: '/tmp' })\n  const root = { root: '/srv/files' }\n  res.sendFile(req.params.name, root, () => {})\n  res.sendFile(req.params.name)\n}\n";
+        assert_eq!(lines("r.js", src, "javascript/command-injection"), [4]);
+        assert_eq!(lines("r.js", src, "javascript/path-traversal"), [8]);
+    }
+
+    #[test]
+    fn javascript_allow_lists_before_an_early_exit_validate() {
+        let src = "const fs = require('fs')\nconst TYPES = ['pdf', 'txt']\nfunction a(req, res) {\n  if (TYPES.indexOf(req.params.t) === -1) return res.sendStatus(404)\n  fs.readFile('/x.' + req.params.t)\n}\nfunction b(req, res) {\n  if (!TYPES.includes(req.params.t)) return\n  fs.readFile('/x.' + req.params.t)\n}\nfunction c(req, res) {\n  if (TYPES.indexOf(req.params.t) !== -1) return\n  fs.readFile('/x.' + req.params.t)\n}\n";
+        assert_eq!(lines("g.js", src, "javascript/path-traversal"), [13]);
     }
 }

@@ -46,15 +46,7 @@ impl<'p> Engine<'p> {
                     .label
                     .clone()
                     .unwrap_or_else(|| "untrusted input".into());
-                let mask = if spec.rules.is_empty() {
-                    self.rules.all
-                } else {
-                    self.rules
-                        .taint
-                        .iter()
-                        .filter(|(_, r)| spec.rules.contains(&r.id))
-                        .fold(0, |m, (b, _)| m | b)
-                };
+                let mask = self.source_mask(spec);
                 if mask != 0 {
                     return Some((label, mask));
                 }
@@ -188,7 +180,7 @@ impl<'p> Engine<'p> {
             return false;
         }
         if let (Some(k), Some(re)) = (&spec.unless_kwarg, &spec.unless_re)
-            && let Some((_, v)) = kwargs.iter().find(|(n, _)| n == k)
+            && let Some(v) = option_value(args, kwargs, k)
         {
             let text = match (&v.konst, &v.ty) {
                 (Some(l), _) => self.sem.const_text(l),
@@ -221,8 +213,8 @@ impl<'p> Engine<'p> {
         }
         if let Some(re) = &spec.compiled {
             let text = if let Some(k) = &spec.kwarg {
-                match kwargs.iter().find(|(n, _)| n == k) {
-                    Some((_, v)) => v.konst.as_ref().map(|l| self.sem.const_text(l)),
+                match option_value(args, kwargs, k) {
+                    Some(v) => v.konst.as_ref().map(|l| self.sem.const_text(l)),
                     None => return spec.missing,
                 }
             } else {
@@ -305,6 +297,7 @@ impl<'p> Engine<'p> {
         for rule in &rules.patterns {
             if rule.matches.iter().any(|m| {
                 self.spec_matches(m, site, args, kwargs)
+                    && self.context_matches(m, fr)
                     && m.functions_re
                         .as_ref()
                         .is_none_or(|re| fr.func.is_some_and(|f| re.is_match(&f.name)))
@@ -312,6 +305,44 @@ impl<'p> Engine<'p> {
                 self.report(rule, fr.file, span, None, site.name);
             }
         }
+    }
+
+    /// A pattern's `context` condition: the statement's text or the enclosing function's
+    /// name says what the value is for (`token`, `password`).
+    fn context_matches(&self, spec: &CallSpec, fr: &Frame<'p>) -> bool {
+        let Some(re) = &spec.context_re else {
+            return true;
+        };
+        // A function named for what it makes (`resetToken`, not `scheduleTokenCleanup`).
+        if fr
+            .func
+            .is_some_and(|f| re.find_iter(&f.name).any(|m| m.end() == f.name.len()))
+        {
+            return true;
+        }
+        let Some(sp) = fr.stmt_span else { return false };
+        let source = &self.idx.units[fr.file].source;
+        let first = sp.start_line.saturating_sub(1) as usize;
+        let count = (sp.end_line.saturating_sub(sp.start_line) as usize + 1).min(20);
+        // Only the statement's own text: a comment after it on the line does not count.
+        source
+            .lines()
+            .skip(first)
+            .take(count)
+            .enumerate()
+            .any(|(i, line)| {
+                let end = if i + 1 == count && sp.end_line >= sp.start_line {
+                    (sp.end_col.saturating_sub(1) as usize).min(line.len())
+                } else {
+                    line.len()
+                };
+                let start = if i == 0 {
+                    (sp.start_col.saturating_sub(1) as usize).min(end)
+                } else {
+                    0
+                };
+                line.get(start..end).is_some_and(|t| re.is_match(t))
+            })
     }
 
     /// `session[key] = value` style sinks: stores into a named object.
@@ -342,15 +373,83 @@ impl<'p> Engine<'p> {
         }
     }
 
+    /// `el.innerHTML = v` style sinks: a store into an attribute of any value.
+    pub(super) fn check_field_store(
+        &mut self,
+        fr: &Frame<'p>,
+        obj: &'p Expr,
+        name: &str,
+        v: &Val<'p>,
+        span: Span,
+    ) {
+        let Some(t) = v.all_taint() else { return };
+        let rules = self.rules;
+        for (bit, rule) in &rules.taint {
+            if t.mask & bit != 0
+                && rule
+                    .sinks
+                    .iter()
+                    .any(|spec| spec.field_stores.iter().any(|f| f == name))
+            {
+                let shown = match obj.dotted() {
+                    Some(d) => format!("{d}.{name}"),
+                    None => name.to_string(),
+                };
+                self.report(rule, fr.file, span, Some(&t), &shown);
+            }
+        }
+    }
+
+    /// `obj[a][b] = v` where both keys are attacker data: with `a = "__proto__"` the store
+    /// reaches the prototype every object shares.
+    pub(super) fn check_nested_key_store(
+        &mut self,
+        fr: &Frame<'p>,
+        outer: &Val<'p>,
+        inner: &Val<'p>,
+        v: &Val<'p>,
+        span: Span,
+    ) {
+        let (Some(a), Some(b)) = (outer.all_taint(), inner.all_taint()) else {
+            return;
+        };
+        let rules = self.rules;
+        for (bit, rule) in &rules.taint {
+            if a.mask & b.mask & bit != 0 && rule.sinks.iter().any(|spec| spec.nested_keys) {
+                let t = union(Some(a.clone()), v.all_taint().as_ref());
+                self.report(rule, fr.file, span, t.as_ref(), "obj[key][key] = value");
+            }
+        }
+    }
+
     /// A string literal stored under a name that says it is a credential.
     pub(super) fn check_secret(&mut self, file: usize, name: &str, text: &str, span: Span) {
         if text.chars().count() < 4 || text.chars().all(|c| c == '*' || c == 'x' || c == 'X') {
             return;
         }
+        // Names and labels (`'core'`, `'admin_session'`), not credentials: one lowercase word.
+        if text
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c == '_' || c == '-' || c == '.')
+        {
+            return;
+        }
         // Labels and placeholders ("Password", "${DB_PASSWORD}") are not secrets.
         let lower = text.to_ascii_lowercase();
         if [
-            "password", "secret", "key", "token", "${", "{{", "<", "changeme",
+            "password",
+            "secret",
+            "key",
+            "token",
+            "${",
+            "{{",
+            "<",
+            "changeme",
+            "not_available",
+            "not_set",
+            "placeholder",
+            "your_",
+            "your-",
         ]
         .iter()
         .any(|w| lower.contains(w))
@@ -501,6 +600,25 @@ pub(super) fn path_has_prefix(path: &str, prefix: &str) -> bool {
         || path
             .strip_prefix(prefix)
             .is_some_and(|r| r.starts_with('.'))
+}
+
+/// A keyword argument, or without keywords, the key of an options object passed after the
+/// first argument (`res.sendFile(p, options, callback)` where `options = { root: dir }`).
+fn option_value<'a, 'p>(
+    args: &'a [Val<'p>],
+    kwargs: &'a [(&'p str, Val<'p>)],
+    name: &str,
+) -> Option<&'a Val<'p>> {
+    if let Some((_, v)) = kwargs.iter().find(|(n, _)| *n == name) {
+        return Some(v);
+    }
+    if !kwargs.is_empty() {
+        return None;
+    }
+    args.iter().skip(1).find_map(|a| match a.elems.as_deref() {
+        Some(Elems::Map(m)) => m.get(name),
+        _ => None,
+    })
 }
 
 /// `q` is the resolved name of a call; `pattern` a rule's name (suffix on segment boundary,

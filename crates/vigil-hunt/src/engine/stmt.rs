@@ -15,6 +15,12 @@ impl<'p> Engine<'p> {
     }
 
     pub(super) fn stmt(&mut self, fr: &mut Frame<'p>, st: &mut State<'p>, s: &'p Stmt) {
+        // The text of a simple statement is what pattern contexts read; a compound one's span
+        // covers its bodies, so its condition gets none.
+        fr.stmt_span = match s {
+            Stmt::Assign { span, .. } | Stmt::Expr(_, span) | Stmt::Return(_, span) => Some(*span),
+            _ => None,
+        };
         match s {
             Stmt::Assign {
                 target,
@@ -485,6 +491,7 @@ impl<'p> Engine<'p> {
                 }
             },
             Target::Field(obj, name) => {
+                self.check_field_store(fr, obj, name, &v, span);
                 if let Some(d) = obj.dotted() {
                     self.set_field(st, &d, name, v);
                 } else {
@@ -494,6 +501,10 @@ impl<'p> Engine<'p> {
             Target::Index(obj, idx) => {
                 let i = self.eval(fr, st, idx);
                 self.check_store_sink(fr, st, obj, &i, &v, span);
+                if let Expr::Index { index: outer, .. } = obj {
+                    let k = self.eval(fr, st, outer);
+                    self.check_nested_key_store(fr, &k, &i, &v, span);
+                }
                 if let Some(path) = obj.dotted() {
                     let cur = self.eval(fr, st, obj);
                     let updated = store_elem(&cur, &i, v);

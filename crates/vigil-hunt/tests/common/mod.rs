@@ -48,17 +48,20 @@ pub fn lang_dir(rule: &Rule) -> String {
         .to_owned()
 }
 
-/// The extension of source files of a language pack.
-pub fn source_ext(lang_dir: &str) -> &'static str {
+/// The extensions of source files of a language pack; a fixture may use any of them
+/// (JavaScript fixtures are `.js`, `.ts` or `.tsx`).
+pub fn source_exts(lang_dir: &str) -> &'static [&'static str] {
     match lang_dir {
-        "java" => "java",
-        "python" => "py",
-        "go" => "go",
+        "java" => &["java"],
+        "python" => &["py"],
+        "go" => &["go"],
+        "javascript" => &["js", "ts", "tsx", "jsx", "mjs"],
         other => panic!("no source extension known for the `{other}` rule pack"),
     }
 }
 
-/// `rules/<lang>/fixtures/<name>.<kind>.<ext>` for a rule file `rules/<lang>/<name>.toml`.
+/// `rules/<lang>/fixtures/<name>.<kind>.<ext>` for a rule file `rules/<lang>/<name>.toml`:
+/// the first extension of the language for which the file exists.
 pub fn fixture(rule: &Rule, kind: &str) -> PathBuf {
     let lang = lang_dir(rule);
     let stem = rule
@@ -66,11 +69,12 @@ pub fn fixture(rule: &Rule, kind: &str) -> PathBuf {
         .file_stem()
         .and_then(|s| s.to_str())
         .unwrap_or_else(|| panic!("rule {} has no file name", rule.id));
-    repo_root()
-        .join("rules")
-        .join(&lang)
-        .join("fixtures")
-        .join(format!("{stem}.{kind}.{}", source_ext(&lang)))
+    let dir = repo_root().join("rules").join(&lang).join("fixtures");
+    let exts = source_exts(&lang);
+    exts.iter()
+        .map(|ext| dir.join(format!("{stem}.{kind}.{ext}")))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| dir.join(format!("{stem}.{kind}.{}", exts[0])))
 }
 
 /// `path` relative to the repository root, with `/` separators, for stable snapshots.

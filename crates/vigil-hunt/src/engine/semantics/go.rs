@@ -83,6 +83,11 @@ impl LanguageSemantics for Go {
         None
     }
 
+    // A package's exported names are reached through it, never through an object.
+    fn imports_are_objects(&self) -> bool {
+        false
+    }
+
     // Slices grow with `append`; `+=` only adds numbers and strings.
     fn augmented_add_extends_lists(&self) -> bool {
         false

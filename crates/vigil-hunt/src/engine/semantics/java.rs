@@ -102,4 +102,8 @@ impl LanguageSemantics for Java {
     fn augmented_add_extends_lists(&self) -> bool {
         false
     }
+
+    fn imports_are_objects(&self) -> bool {
+        false
+    }
 }

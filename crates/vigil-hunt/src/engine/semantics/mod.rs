@@ -4,6 +4,7 @@
 
 mod go;
 mod java;
+mod javascript;
 mod python;
 
 use super::constfold::StrMethod;
@@ -106,6 +107,11 @@ pub trait LanguageSemantics: Sync {
     fn only_imports_name_modules(&self) -> bool {
         false
     }
+    // ------------------------------------------------------------ modules
+
+    /// Imported modules and the names they export are objects whose methods the rules
+    /// name (`const db = require('./db'); db.query(..)`), not only namespaces.
+    fn imports_are_objects(&self) -> bool;
 }
 
 /// The semantics of `lang`.
@@ -114,6 +120,7 @@ pub fn of(lang: Lang) -> &'static dyn LanguageSemantics {
         Lang::Java => &java::Java,
         Lang::Python => &python::Python,
         Lang::Go => &go::Go,
+        Lang::JavaScript => &javascript::JavaScript,
     }
 }
 
@@ -227,5 +234,35 @@ mod tests {
         for sem in all() {
             assert_eq!(sem.pop_index(0), None);
         }
+    }
+
+    #[test]
+    fn javascript_prints_like_java_and_names_like_python() {
+        let js = of(Lang::JavaScript);
+        assert_eq!(js.const_text(&Lit::Bool(true)), "true");
+        assert_eq!(js.const_text(&Lit::Null), "null");
+        assert!(js.adding_text_converts_left_operand() && !js.multiplying_text_repeats());
+        assert_eq!(js.static_names(), StaticNames::ModuleMembers);
+        assert!(js.imports_are_objects());
+        // Files are modules named by their path; `index` stands for its folder.
+        let names = |p: &str| js.module_names(std::path::Path::new(p));
+        assert_eq!(names("src/lib/db.js"), ["db", "lib.db", "src.lib.db"]);
+        assert_eq!(names("lib/db/index.ts"), ["db", "lib.db"]);
+        assert_eq!(js.receiver_name(), "this");
+        assert!(!js.methods_declare_receiver());
+        assert_eq!(js.constructor_name(), "constructor");
+        assert_eq!(js.string_method("replace"), None);
+        assert_eq!(js.string_method("replaceAll"), Some(StrMethod::Replace));
+        assert!(js.is_length_attribute("length"));
+        let (java, python) = (of(Lang::Java), of(Lang::Python));
+        assert!(
+            java.module_names(std::path::Path::new("a/B.java"))
+                .is_empty()
+        );
+        assert_eq!(
+            python.module_names(std::path::Path::new("pkg/__init__.py")),
+            ["pkg"]
+        );
+        assert!(!java.imports_are_objects() && !python.imports_are_objects());
     }
 }

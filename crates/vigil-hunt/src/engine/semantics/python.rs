@@ -122,4 +122,8 @@ impl LanguageSemantics for Python {
         }
         out
     }
+
+    fn imports_are_objects(&self) -> bool {
+        false
+    }
 }
