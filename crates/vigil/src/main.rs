@@ -35,7 +35,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Find vulnerabilities in source code (Java, Python, Go).
+    /// Find vulnerabilities in source code (Java, Python, JavaScript/TypeScript, Go).
     Hunt(HuntArgs),
     /// Detect attacks in event logs with Sigma rules (EVTX, JSON lines, JSON, syslog, auditd).
     Guard(guard::GuardArgs),
