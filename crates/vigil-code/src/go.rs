@@ -9,7 +9,7 @@
 
 use crate::MAX_DEPTH;
 use crate::ir::*;
-use crate::lower::{field, fields, named_children, span, text, unescape};
+use crate::lower::{c_like_binop, field, fields, named_children, span, text, unescape};
 use tree_sitter::Node;
 
 pub fn lower(root: Node, src: &[u8]) -> Module {
@@ -867,22 +867,7 @@ impl<'s> Lower<'s> {
                 Expr::Unknown(vec![obj])
             }
             "binary_expression" => {
-                let op = match field(node, "operator").map(|o| self.t(o)).unwrap_or("") {
-                    "+" => BinOp::Add,
-                    "-" => BinOp::Sub,
-                    "*" => BinOp::Mul,
-                    "/" => BinOp::Div,
-                    "%" => BinOp::Mod,
-                    "==" => BinOp::Eq,
-                    "!=" => BinOp::Ne,
-                    "<" => BinOp::Lt,
-                    "<=" => BinOp::Le,
-                    ">" => BinOp::Gt,
-                    ">=" => BinOp::Ge,
-                    "&&" => BinOp::And,
-                    "||" => BinOp::Or,
-                    _ => BinOp::Other,
-                };
+                let op = c_like_binop(field(node, "operator").map(|o| self.t(o)).unwrap_or(""));
                 let left = field(node, "left")
                     .map(|o| self.expr(o))
                     .unwrap_or(Expr::Unknown(vec![]));

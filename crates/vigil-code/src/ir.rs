@@ -309,6 +309,31 @@ impl Lang {
     }
 }
 
+impl Module {
+    /// A module of `lang` from its top-level statements: definitions become the module's
+    /// functions and classes, the rest stays as module code (Python, JavaScript).
+    pub fn from_top_level(lang: Lang, imports: Vec<Import>, body: Vec<Stmt>) -> Module {
+        let mut module = Module {
+            lang,
+            package: None,
+            imports,
+            classes: Vec::new(),
+            functions: Vec::new(),
+            body: Vec::new(),
+            lines: 0,
+            syntax_errors: Vec::new(),
+        };
+        for s in body {
+            match s {
+                Stmt::FuncDef(f) => module.functions.push(*f),
+                Stmt::ClassDef(c) => module.classes.push(*c),
+                other => module.body.push(other),
+            }
+        }
+        module
+    }
+}
+
 /// One lowered source file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Module {

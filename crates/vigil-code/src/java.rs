@@ -2,7 +2,9 @@
 
 use crate::MAX_DEPTH;
 use crate::ir::*;
-use crate::lower::{field, fields, named_children, simple_type, span, text, unescape};
+use crate::lower::{
+    c_like_binop, field, fields, named_children, simple_type, span, text, unescape,
+};
 use tree_sitter::Node;
 
 pub fn lower(root: Node, src: &[u8]) -> Module {
@@ -794,23 +796,7 @@ impl<'s> Lower<'s> {
                 }
             }
             "binary_expression" => {
-                let op = field(node, "operator").map(|o| self.t(o)).unwrap_or("");
-                let op = match op {
-                    "+" => BinOp::Add,
-                    "-" => BinOp::Sub,
-                    "*" => BinOp::Mul,
-                    "/" => BinOp::Div,
-                    "%" => BinOp::Mod,
-                    "==" => BinOp::Eq,
-                    "!=" => BinOp::Ne,
-                    "<" => BinOp::Lt,
-                    "<=" => BinOp::Le,
-                    ">" => BinOp::Gt,
-                    ">=" => BinOp::Ge,
-                    "&&" => BinOp::And,
-                    "||" => BinOp::Or,
-                    _ => BinOp::Other,
-                };
+                let op = c_like_binop(field(node, "operator").map(|o| self.t(o)).unwrap_or(""));
                 let left = field(node, "left")
                     .map(|o| self.expr(o))
                     .unwrap_or(Expr::Unknown(vec![]));

@@ -20,24 +20,7 @@ pub fn lower(root: Node, src: &[u8]) -> Module {
         temps: 0,
     };
     let body = l.block_nodes(root);
-    let mut module = Module {
-        lang: Lang::JavaScript,
-        package: None,
-        imports: std::mem::take(&mut l.imports),
-        classes: Vec::new(),
-        functions: Vec::new(),
-        body: Vec::new(),
-        lines: 0,
-        syntax_errors: Vec::new(),
-    };
-    for s in body {
-        match s {
-            Stmt::FuncDef(f) => module.functions.push(*f),
-            Stmt::ClassDef(c) => module.classes.push(*c),
-            other => module.body.push(other),
-        }
-    }
-    module
+    Module::from_top_level(Lang::JavaScript, std::mem::take(&mut l.imports), body)
 }
 
 /// The dotted module name of an import specifier: `node:fs/promises` → `fs.promises`,

@@ -92,3 +92,25 @@ pub fn unescape(s: &str) -> String {
     }
     out
 }
+
+/// The operator of a binary expression in the C family's spelling (Java, Go); `Other` for
+/// the rest (bit operations, shifts), which carry data but fold to nothing.
+pub fn c_like_binop(op: &str) -> crate::BinOp {
+    use crate::BinOp;
+    match op {
+        "+" => BinOp::Add,
+        "-" => BinOp::Sub,
+        "*" => BinOp::Mul,
+        "/" => BinOp::Div,
+        "%" => BinOp::Mod,
+        "==" => BinOp::Eq,
+        "!=" => BinOp::Ne,
+        "<" => BinOp::Lt,
+        "<=" => BinOp::Le,
+        ">" => BinOp::Gt,
+        ">=" => BinOp::Ge,
+        "&&" => BinOp::And,
+        "||" => BinOp::Or,
+        _ => BinOp::Other,
+    }
+}

@@ -13,25 +13,7 @@ pub fn lower(root: Node, src: &[u8]) -> Module {
         imports: Vec::new(),
     };
     let body = l.block(root);
-    let mut module = Module {
-        lang: Lang::Python,
-        package: None,
-        imports: std::mem::take(&mut l.imports),
-        classes: Vec::new(),
-        functions: Vec::new(),
-        body: Vec::new(),
-        lines: 0,
-        syntax_errors: Vec::new(),
-    };
-    // Top-level definitions become module members; the rest stays as module code.
-    for s in body {
-        match s {
-            Stmt::FuncDef(f) => module.functions.push(*f),
-            Stmt::ClassDef(c) => module.classes.push(*c),
-            other => module.body.push(other),
-        }
-    }
-    module
+    Module::from_top_level(Lang::Python, std::mem::take(&mut l.imports), body)
 }
 
 struct Lower<'s> {
