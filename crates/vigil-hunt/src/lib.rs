@@ -321,6 +321,50 @@ pub fn analyse_with(
     findings
 }
 
+/// Drop the findings of rules that do not report in test code (`in_tests = false`) where
+/// they are in test code. Whether a file is test code is read from its path below the
+/// folder all scanned files share, so that scanning a project's `tests/` folder itself, or
+/// a project kept under some `test` folder, still reports.
+fn drop_in_test_code(findings: &mut Vec<Finding>, rules: &RuleSet, files: &[PathBuf]) {
+    let quiet: HashSet<&str> = rules
+        .rules
+        .iter()
+        .filter(|r| !r.in_tests)
+        .map(|r| r.id.as_str())
+        .collect();
+    if quiet.is_empty() {
+        return;
+    }
+    let base = common_folder(files);
+    findings.retain(|f| {
+        !quiet.contains(f.rule_id.as_str())
+            || !rules::is_test_path(
+                f.location
+                    .path
+                    .strip_prefix(&base)
+                    .unwrap_or(&f.location.path),
+            )
+    });
+}
+
+/// The longest folder every file is under.
+fn common_folder(files: &[PathBuf]) -> PathBuf {
+    let mut iter = files.iter().filter_map(|f| f.parent());
+    let Some(first) = iter.next() else {
+        return PathBuf::new();
+    };
+    let mut base: Vec<_> = first.components().collect();
+    for dir in iter {
+        let shared = base
+            .iter()
+            .zip(dir.components())
+            .take_while(|(a, b)| **a == *b)
+            .count();
+        base.truncate(shared);
+    }
+    base.iter().collect()
+}
+
 /// Hooks for showing progress; every method has a do-nothing default.
 pub trait Progress: Sync {
     /// Called once the files are known, with the number of work units (two per file).
@@ -373,6 +417,7 @@ pub fn scan_discovered(
     let props = project::load_properties(prop_files);
     let mut findings = analyse_with(&units, &props, rules, opts.entry, &tick);
     findings.retain(|f| f.severity >= opts.min_severity);
+    drop_in_test_code(&mut findings, rules, files);
     let report = Report {
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         rules: rules.rules.iter().map(|r| r.meta()).collect(),

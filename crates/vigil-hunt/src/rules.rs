@@ -145,6 +145,39 @@ fn yes() -> bool {
     true
 }
 
+/// A file of test code, by the conventions of the languages' test runners: under a
+/// `test`/`tests`/`__tests__`/`spec` folder, or named `test_*.py`, `*_test.py`, `tests.py`,
+/// `conftest.py`, `*_test.go`, `*.test.js`/`*.spec.ts` (and the other JS extensions),
+/// `*Test.java`/`*Tests.java`/`*IT.java`. Fixture folders are not test code by name alone:
+/// a rule pack's fixtures must still fire.
+pub fn is_test_path(path: &Path) -> bool {
+    let dirs = path.parent().into_iter().flat_map(|p| p.components());
+    let in_test_dir = dirs
+        .filter_map(|c| c.as_os_str().to_str())
+        .any(|d| matches!(d, "test" | "tests" | "__tests__" | "spec" | "specs"));
+    if in_test_dir {
+        return true;
+    }
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    let (stem, ext) = name.rsplit_once('.').unwrap_or((name, ""));
+    match ext {
+        "py" => {
+            stem.starts_with("test_")
+                || stem.ends_with("_test")
+                || stem == "tests"
+                || stem == "conftest"
+        }
+        "go" => stem.ends_with("_test"),
+        "java" => stem.ends_with("Test") || stem.ends_with("Tests") || stem.ends_with("IT"),
+        "js" | "jsx" | "ts" | "tsx" | "mjs" | "cjs" | "mts" | "cts" => {
+            stem.ends_with(".test") || stem.ends_with(".spec")
+        }
+        _ => false,
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RuleKind {
@@ -179,6 +212,10 @@ pub struct Rule {
     /// (`rules = [..]`), not from request data (zip slip: archive entry names).
     #[serde(default)]
     pub own_sources: bool,
+    /// Reported in test code too. Off for rules whose hits there are test data, not a
+    /// risk: the credentials of a test user, random payloads (see [`is_test_path`]).
+    #[serde(default = "yes")]
+    pub in_tests: bool,
     #[serde(skip)]
     pub lang: Option<Lang>,
     #[serde(skip)]
@@ -756,6 +793,31 @@ new = ["FileOutputStream"]
             "{errors:?}"
         );
         assert!(load(&[("java/_library.toml", &good)]).is_ok());
+    }
+
+    #[test]
+    fn test_code_is_told_by_folder_and_by_the_test_runners_file_names() {
+        for p in [
+            "app/tests/test_views.py",
+            "pkg/store_test.go",
+            "src/test/java/a/UserServiceTest.java",
+            "web/__tests__/login.js",
+            "web/login.spec.ts",
+            "mod/conftest.py",
+            "admin/api/v2/tests.py",
+        ] {
+            assert!(is_test_path(Path::new(p)), "{p}");
+        }
+        for p in [
+            "src/main/java/a/UserService.java",
+            "testcode/BenchmarkTest00001.java",
+            "rules/python/fixtures/hardcoded-secret.bad.py",
+            "app/contest.py",
+            "web/latest.js",
+            "pkg/attestation.go",
+        ] {
+            assert!(!is_test_path(Path::new(p)), "{p}");
+        }
     }
 
     #[test]

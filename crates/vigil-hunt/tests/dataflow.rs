@@ -1227,3 +1227,34 @@ fn nested_lambdas_and_alias_chains_stay_bounded() {
         "{found:?}"
     );
 }
+
+/// Test credentials and random test data are not findings; the same lines in application
+/// code are. Test code is told by the test runners' conventions below the scanned folder.
+#[test]
+fn secrets_and_weak_randomness_in_test_code_are_not_reported() {
+    let secret = "import random\n\nDB_PASSWORD = \"s3cr3t-Pa55w0rd!\"\n\ndef make_token():\n    return str(random.random())\n";
+    let go = "package store\n\nconst apiPassword = \"s3cr3t-Pa55w0rd!\"\n";
+    let found = run(&[
+        ("app/settings.py", secret),
+        ("app/tests/test_login.py", secret),
+        ("app/conftest.py", secret),
+        ("pkg/store.go", go),
+        ("pkg/store_test.go", go),
+    ]);
+    // `run` names findings by file name.
+    assert!(
+        has(&found, "settings.py", "python/hardcoded-secret"),
+        "{found:?}"
+    );
+    assert!(
+        has(&found, "settings.py", "python/weak-random"),
+        "{found:?}"
+    );
+    assert!(has(&found, "store.go", "go/hardcoded-secret"), "{found:?}");
+    for test_file in ["test_login.py", "conftest.py", "store_test.go"] {
+        assert!(
+            !found.iter().any(|(f, _, _)| f == test_file),
+            "{test_file}: {found:?}"
+        );
+    }
+}
