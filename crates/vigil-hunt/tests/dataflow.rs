@@ -1258,3 +1258,84 @@ fn secrets_and_weak_randomness_in_test_code_are_not_reported() {
         );
     }
 }
+
+/// The project's own validators (`is_safe_url(x)`, `isSafeRedirect(x)`) validate the data on
+/// the branch where they returned true; describing checks (`startswith`) and a failed check
+/// that is only logged do not.
+#[test]
+fn validator_calls_validate_on_the_branch_where_they_hold() {
+    let py = r#"
+from flask import Flask, redirect, request, url_for
+
+app = Flask(__name__)
+
+def get_safe_redirect(url):
+    if url and is_safe_redirect_url(url):
+        return url
+    return "/"
+
+@app.route("/a")
+def a():
+    return redirect(get_safe_redirect(request.args.get("next", "")))
+
+@app.route("/b")
+def b():
+    nxt = request.args.get("next", "")
+    if not is_safe_url(nxt):
+        nxt = url_for("index")
+    return redirect(nxt)
+
+@app.route("/c")
+def c():
+    nxt = request.args.get("next", "")
+    if nxt.startswith("http"):
+        return redirect(nxt)  # FIRE
+    return "ok"
+
+@app.route("/d")
+def d():
+    nxt = request.args.get("next", "")
+    if not is_safe_url(nxt):
+        print("unsafe redirect", nxt)
+    return redirect(nxt)  # FIRE
+"#;
+    let java = r#"
+import java.io.IOException;
+import javax.servlet.http.*;
+
+public class Login extends HttpServlet {
+    public void doGet(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        String next = request.getParameter("next");
+        if (isSafeRedirect(next)) {
+            response.sendRedirect(next);
+        }
+        String other = request.getParameter("other");
+        if (other.startsWith("/")) {
+            response.sendRedirect(other); // FIRE
+        }
+    }
+
+    private boolean isSafeRedirect(String url) {
+        return url != null && url.startsWith("/") && !url.startsWith("//");
+    }
+}
+"#;
+    let found = run(&[("views.py", py), ("Login.java", java)]);
+    let lines = |file: &str, rule: &str| -> Vec<u32> {
+        found
+            .iter()
+            .filter(|(f, r, _)| f == file && r == rule)
+            .map(|(_, _, l)| *l)
+            .collect()
+    };
+    assert_eq!(
+        lines("views.py", "python/open-redirect"),
+        marked(py, "# FIRE"),
+        "{found:?}"
+    );
+    assert_eq!(
+        lines("Login.java", "java/open-redirect"),
+        marked(java, "// FIRE"),
+        "{found:?}"
+    );
+}

@@ -90,6 +90,10 @@ impl<'p> Engine<'p> {
                     None => {
                         let mut a = st.clone();
                         let mut b = st.clone();
+                        // A call of the project's validator (`is_safe_url(x)`) validates x
+                        // on the branch where it returned true.
+                        self.apply_validators(fr, &mut a, cond, true);
+                        self.apply_validators(fr, &mut b, cond, false);
                         self.block(fr, &mut a, then);
                         self.block(fr, &mut b, other);
                         // An early exit on a check of the data validates it for the rest.
@@ -355,6 +359,72 @@ impl<'p> Engine<'p> {
             {
                 v.taint = None;
             }
+        }
+    }
+
+    /// Clear the data that validator calls in `cond` accept, on the branch where `cond` is
+    /// `holds`: `if is_safe_url(x): return redirect(x)`, `if not is_valid(x): x = DEFAULT`.
+    fn apply_validators(
+        &mut self,
+        fr: &mut Frame<'p>,
+        st: &mut State<'p>,
+        cond: &'p Expr,
+        holds: bool,
+    ) {
+        let mut roots: Vec<*const Step> = Vec::new();
+        self.validated_roots(fr, st, cond, holds, &mut roots);
+        if roots.is_empty() {
+            return;
+        }
+        for v in st.vars.values_mut() {
+            if let Some(t) = &v.taint
+                && roots.contains(&root_of(t))
+            {
+                v.taint = None;
+            }
+        }
+    }
+
+    /// Sources whose data a validator call in `cond` accepted, given that `cond` is `holds`.
+    fn validated_roots(
+        &mut self,
+        fr: &mut Frame<'p>,
+        st: &mut State<'p>,
+        cond: &'p Expr,
+        holds: bool,
+        out: &mut Vec<*const Step>,
+    ) {
+        match cond {
+            // Both sides hold when `a and b` does; both fail when `a or b` does.
+            Expr::Binary {
+                op: BinOp::And,
+                left,
+                right,
+            } if holds => {
+                self.validated_roots(fr, st, left, holds, out);
+                self.validated_roots(fr, st, right, holds, out);
+            }
+            Expr::Binary {
+                op: BinOp::Or,
+                left,
+                right,
+            } if !holds => {
+                self.validated_roots(fr, st, left, holds, out);
+                self.validated_roots(fr, st, right, holds, out);
+            }
+            Expr::Unary {
+                op: UnOp::Not,
+                expr,
+            } => self.validated_roots(fr, st, expr, !holds, out),
+            Expr::Call(c) if holds && is_validator_name(&c.name) => {
+                for a in &c.args {
+                    let v = self.eval(fr, st, a);
+                    if let Some(t) = v.all_taint() {
+                        out.push(root_of(&t));
+                    }
+                }
+            }
+            _ => {}
         }
     }
 
@@ -665,6 +735,17 @@ fn exits(stmts: &[Stmt]) -> bool {
         Some(Stmt::If { then, other, .. }) => exits(then) && exits(other),
         _ => false,
     }
+}
+
+/// A predicate that, by its name, accepts only safe values: `is_safe_url`,
+/// `url_has_allowed_host_and_scheme` (Django), `is_valid_path`, `isSafeRedirect`,
+/// `is_allowed_host`. Checks that merely describe the value (`startswith`) are not.
+fn is_validator_name(name: &str) -> bool {
+    let n = name.to_ascii_lowercase().replace('_', "");
+    n == "urlhasallowedhostandscheme"
+        || ["issafe", "isvalid", "isallowed", "istrusted", "validate"]
+            .iter()
+            .any(|p| n.starts_with(p))
 }
 
 fn root_of(t: &Taint) -> *const Step {
