@@ -810,7 +810,7 @@ new = ["FileOutputStream"]
         }
         for p in [
             "src/main/java/a/UserService.java",
-            "testcode/BenchmarkTest00001.java",
+            "cases/LoginTest01Case.java",
             "rules/python/fixtures/hardcoded-secret.bad.py",
             "app/contest.py",
             "web/latest.js",
