@@ -31,6 +31,25 @@ pub fn sarif_schema() -> Option<PathBuf> {
     data("schemas/sarif-schema-2.1.0.json")
 }
 
+/// Assert that `sarif` is valid SARIF 2.1.0 against the official schema; skipped, with a
+/// note, where the schema is missing.
+pub fn assert_valid_sarif(sarif: &serde_json::Value) {
+    let Some(path) = sarif_schema() else {
+        return;
+    };
+    let text = std::fs::read_to_string(&path).expect("the SARIF schema is readable");
+    let schema: serde_json::Value = serde_json::from_str(&text).expect("the SARIF schema is JSON");
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .expect("the SARIF schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(sarif)
+        .map(|e| format!("{e} at {}", e.instance_path))
+        .collect();
+    assert!(errors.is_empty(), "invalid SARIF:\n{}", errors.join("\n"));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

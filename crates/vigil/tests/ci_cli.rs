@@ -89,27 +89,6 @@ def hash_password(password):
     return hashlib.md5(password.encode()).hexdigest()
 "#;
 
-fn validate_against_schema(sarif: &Value) {
-    let schema_path = repo_root().join("../shared/data/schemas/sarif-schema-2.1.0.json");
-    let Ok(text) = std::fs::read_to_string(&schema_path) else {
-        eprintln!(
-            "note: {} not found; schema validation skipped",
-            schema_path.display()
-        );
-        return;
-    };
-    let schema: Value = serde_json::from_str(&text).expect("the SARIF schema is JSON");
-    let validator = jsonschema::options()
-        .should_validate_formats(true)
-        .build(&schema)
-        .expect("the SARIF schema compiles");
-    let errors: Vec<String> = validator
-        .iter_errors(sarif)
-        .map(|e| format!("{e} at {}", e.instance_path))
-        .collect();
-    assert!(errors.is_empty(), "invalid SARIF:\n{}", errors.join("\n"));
-}
-
 // ------------------------------------------------------------------ inline suppressions
 
 #[test]
@@ -165,7 +144,7 @@ fn suppressed_findings_leave_the_text_report_and_the_exit_code_but_stay_in_sarif
         cmd["locations"][0]["physicalLocation"]["region"]["startLine"],
         10
     );
-    validate_against_schema(&sarif);
+    vigil_testdata::assert_valid_sarif(&sarif);
 }
 
 #[test]
@@ -230,7 +209,7 @@ fn unused_and_unknown_suppressions_are_reported() {
                 && n["locations"][0]["physicalLocation"]["region"]["startLine"] == 8),
         "{notes:#?}"
     );
-    validate_against_schema(&sarif);
+    vigil_testdata::assert_valid_sarif(&sarif);
 
     // Turned off: comments are plain comments.
     let off = vigil_in(
@@ -474,7 +453,7 @@ fn a_baseline_hides_old_findings_and_shows_new_ones() {
         &std::fs::read_to_string(dir.path().join("baseline.sarif")).expect("baseline written"),
     )
     .expect("SARIF");
-    validate_against_schema(&baseline);
+    vigil_testdata::assert_valid_sarif(&baseline);
 
     // Unchanged code: nothing new, exit 0.
     let same = vigil_in(dir.path(), &["hunt", ".", "--baseline", "baseline.sarif"]);
@@ -522,7 +501,7 @@ fn a_baseline_hides_old_findings_and_shows_new_ones() {
         Some(1)
     );
     assert_eq!(sarif["runs"][0]["properties"]["hidden"]["baseline"], 2);
-    validate_against_schema(&sarif);
+    vigil_testdata::assert_valid_sarif(&sarif);
 }
 
 #[test]

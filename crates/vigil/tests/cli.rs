@@ -307,7 +307,7 @@ fn sarif_output_file_is_sarif_2_1_0_with_code_flows() {
     };
     assert!(uri(0).ends_with("ProductServlet.java"), "{}", uri(0));
     assert!(uri(steps.len() - 1).ends_with("ProductDao.java"));
-    validate_against_schema(&sarif);
+    vigil_testdata::assert_valid_sarif(&sarif);
 }
 
 #[test]
@@ -350,29 +350,7 @@ fn sarif_for_go_files_is_sarif_2_1_0() {
         last.as_str().is_some_and(|u| u.ends_with("store/store.go")),
         "{last}"
     );
-    validate_against_schema(&sarif);
-}
-
-/// Validate against the official schema when the shared data folder is present.
-fn validate_against_schema(sarif: &Value) {
-    let schema_path = vigil_testdata::root().join("schemas/sarif-schema-2.1.0.json");
-    let Ok(text) = std::fs::read_to_string(&schema_path) else {
-        eprintln!(
-            "note: {} not found; schema validation skipped",
-            schema_path.display()
-        );
-        return;
-    };
-    let schema: Value = serde_json::from_str(&text).expect("the SARIF schema is JSON");
-    let validator = jsonschema::options()
-        .should_validate_formats(true)
-        .build(&schema)
-        .expect("the SARIF schema compiles");
-    let errors: Vec<String> = validator
-        .iter_errors(sarif)
-        .map(|e| format!("{e} at {}", e.instance_path))
-        .collect();
-    assert!(errors.is_empty(), "invalid SARIF:\n{}", errors.join("\n"));
+    vigil_testdata::assert_valid_sarif(&sarif);
 }
 
 // ------------------------------------------------------------------ filters and exit codes
@@ -788,5 +766,5 @@ fn sarif_of_javascript_and_typescript_is_sarif_2_1_0() {
             .is_some_and(|id| id.starts_with("javascript/"))),
         "{results:#?}"
     );
-    validate_against_schema(&sarif);
+    vigil_testdata::assert_valid_sarif(&sarif);
 }
