@@ -178,6 +178,40 @@ pub fn is_test_path(path: &Path) -> bool {
     }
 }
 
+/// How much of a URL a string's fixed text settles: data appended after `"/home/"` or
+/// `"https://site/"` cannot change the host; after `"?next="` or `"#"` it is only the query
+/// or fragment. Ordered: settling the query settles the host too.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UrlFixed {
+    #[default]
+    None,
+    Host,
+    Query,
+}
+
+impl UrlFixed {
+    /// What this fixed text settles for anything appended after it, by CodeQL's hostname-
+    /// and query-sanitizing prefixes: a `?` or `#`; a `/` or `\` after a character that is
+    /// not part of a scheme (`"m/"`, not `"://"`); or a leading `/x` (not `//`).
+    pub fn of_text(s: &str) -> UrlFixed {
+        if s.contains(['?', '#']) {
+            return UrlFixed::Query;
+        }
+        let slash = |c: u8| c == b'/' || c == b'\\';
+        let b = s.as_bytes();
+        let leading = b.len() >= 2 && slash(b[0]) && !slash(b[1]);
+        let inner = b
+            .windows(2)
+            .any(|w| !matches!(w[0], b':' | b'/' | b'\\') && slash(w[1]));
+        if leading || inner {
+            UrlFixed::Host
+        } else {
+            UrlFixed::None
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RuleKind {
@@ -216,6 +250,11 @@ pub struct Rule {
     /// risk: the credentials of a test user, random payloads (see [`is_test_path`]).
     #[serde(default = "yes")]
     pub in_tests: bool,
+    /// Data appended after fixed text that settles this much of a URL is harmless for the
+    /// rule: `"host"` for redirects (`"/login?next=" + x`, `"/user/" + slug`), `"query"`
+    /// for server-side requests (a path on a fixed host still reaches internal endpoints).
+    #[serde(default)]
+    pub safe_after_fixed: UrlFixed,
     #[serde(skip)]
     pub lang: Option<Lang>,
     #[serde(skip)]
@@ -751,6 +790,27 @@ fn compile(spec: &mut CallSpec) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fixed_url_text_settles_host_or_query() {
+        use UrlFixed::*;
+        for (text, want) in [
+            ("/user/", Host),
+            ("/u", Host),
+            ("https://shop.example/", Host),
+            ("..\\a\\", Host),
+            ("/login?next=", Query),
+            ("#", Query),
+            ("/", None),
+            ("//", None),
+            ("https://", None),
+            ("http:", None),
+            ("", None),
+            ("user", None),
+        ] {
+            assert_eq!(UrlFixed::of_text(text), want, "{text:?}");
+        }
+    }
 
     fn load(files: &[(&str, &str)]) -> Result<RuleSet, Vec<RuleError>> {
         RuleSet::from_texts(

@@ -224,7 +224,12 @@ impl<'p> Engine<'p> {
         {
             let cur = self.eval_path(fr, st, &root);
             let mut updated = cur.clone();
+            // `sb.append("/home?next=").append(x)`: appended after a fixed URL part.
+            let t = restrict(t, self.rules.after_fixed(cur.url_fixed()));
             updated.taint = union(cur.taint.clone(), t.as_ref());
+            if let Some(a) = args.first() {
+                updated.url_fixed = cur.url_fixed().max(a.url_fixed());
+            }
             if let (Some(Lit::Str(a)), Some(b)) =
                 (&cur.konst, args.first().and_then(|a| a.konst.as_ref()))
             {
@@ -802,14 +807,9 @@ fn fingerprint(v: &Val) -> u64 {
 
 /// `name`'s value with the fields written as `name.field` variables folded in.
 fn with_field_vars<'p>(st: &State<'p>, name: &str, v: &Val<'p>) -> Val<'p> {
-    let prefix = format!("{name}.");
     let mut out = v.clone();
-    for (k, fv) in &st.vars {
-        if let Some(field) = k.strip_prefix(&prefix)
-            && !field.contains('.')
-        {
-            out = super::stmt::with_field(&out, field, fv.clone());
-        }
+    for (field, fv) in st.vars.fields_of(name) {
+        out = super::stmt::with_field(&out, field, fv.clone());
     }
     out
 }

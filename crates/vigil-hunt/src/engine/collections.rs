@@ -289,14 +289,9 @@ pub(super) fn store_elem<'p>(obj: &Val<'p>, key: &Val<'p>, v: Val<'p>) -> Val<'p
 
 /// The object a constructor built: its `this.*` variables as fields.
 pub(super) fn object_from_fields<'p>(st: &State<'p>, self_name: &str, this: &Val<'p>) -> Val<'p> {
-    let prefix = format!("{self_name}.");
     let mut m = BTreeMap::new();
-    for (k, v) in &st.vars {
-        if let Some(f) = k.strip_prefix(&prefix)
-            && !f.contains('.')
-        {
-            m.insert(f.to_string(), v.clone());
-        }
+    for (f, v) in st.vars.fields_of(self_name) {
+        m.insert(f.to_string(), v.clone());
     }
     let mut out = this.clone();
     out.elems = Some(Rc::new(Elems::Map(m)));

@@ -112,7 +112,14 @@ impl<'p> Engine<'p> {
                 let mut out = Val::typed("String");
                 let mut text = Some(String::new());
                 for v in &vals {
-                    out.taint = union(out.taint, v.all_taint().as_ref());
+                    // What the parts before settle of a URL (`"/user/" + slug`) no part
+                    // after can undo.
+                    let fixed = out
+                        .url_fixed
+                        .max(text.as_deref().map_or(UrlFixed::None, UrlFixed::of_text));
+                    let t = restrict(v.all_taint(), self.rules.after_fixed(fixed));
+                    out.taint = union(out.taint, t.as_ref());
+                    out.url_fixed = fixed.max(v.url_fixed());
                     match (&mut text, &v.konst) {
                         (Some(t), Some(k)) => t.push_str(&self.sem.const_text(k)),
                         _ => text = None,
@@ -542,12 +549,21 @@ impl<'p> Engine<'p> {
 
     pub(super) fn binop(&self, op: BinOp, l: &Val<'p>, r: &Val<'p>) -> Val<'p> {
         use BinOp::*;
+        // Text appended after a fixed `"/user/"` or `"?next="` cannot change the host
+        // (`%` formatting: the text before the first placeholder).
+        let fixed = match (op, l.str_konst()) {
+            (Add, _) => l.url_fixed(),
+            (Mod, Some(f)) => UrlFixed::of_text(f.split('%').next().unwrap_or_default()),
+            _ => UrlFixed::None,
+        };
+        let r_taint = restrict(r.all_taint(), self.rules.after_fixed(fixed));
         if let (Some(a), Some(b)) = (&l.konst, &r.konst)
             && let Some(k) = fold(op, a, b, self.sem)
         {
             let mut v = Val::konst(k);
             if matches!(op, Add | Sub | Mul | Div | Mod) {
-                v.taint = union(l.all_taint(), r.all_taint().as_ref());
+                v.taint = union(l.all_taint(), r_taint.as_ref());
+                v.url_fixed = fixed.max(r.url_fixed());
             }
             return v;
         }
@@ -567,7 +583,8 @@ impl<'p> Engine<'p> {
         match op {
             Eq | Ne | Lt | Le | Gt | Ge | And | Or | In | NotIn => Val::typed("boolean"),
             _ => {
-                let mut v = Val::tainted(union(l.all_taint(), r.all_taint().as_ref()));
+                let mut v = Val::tainted(union(l.all_taint(), r_taint.as_ref()));
+                v.url_fixed = fixed.max(r.url_fixed());
                 let numeric = |x: &Val| x.ty.as_deref().is_some_and(is_primitive_number);
                 if numeric(l) && numeric(r) {
                     v.ty = l.ty.clone();
@@ -605,15 +622,23 @@ pub(super) fn merge_effects<'p>(
         let root = k.split('.').next().unwrap_or(k);
         own(root) || st.get(root).is_none()
     };
-    end.vars.retain(|k, _| !mine(k));
-    for (k, v) in &st.vars {
-        if mine(k) {
-            end.vars.insert(k.clone(), v.clone());
+    // The scope's effects: `st` with what the scope left in the names that are not its
+    // own. Names neither side changed since they forked are equal, so only the rest is
+    // looked at.
+    let mut out = st.clone();
+    for k in st.vars.changed_since(&end.vars) {
+        if mine(&k) {
+            continue;
+        }
+        match end.vars.get(&k) {
+            Some(v) => out.vars.insert(k, v.clone()),
+            None => out.vars.remove(&k),
         }
     }
     end.aliases.retain(|a| !mine(&a.a) && !mine(&a.b));
-    end.dead = false;
-    *st = st.join(&end);
+    out.aliases = end.aliases;
+    out.dead = false;
+    *st = st.join(&out);
 }
 
 #[cfg(test)]

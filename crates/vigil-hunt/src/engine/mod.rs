@@ -18,9 +18,10 @@ pub(crate) mod semantics;
 mod sinks;
 mod stmt;
 mod value;
+mod vars;
 
 use crate::project::{ClassRef, Index};
-use crate::rules::{Library, ParamSource, Rule, RuleKind};
+use crate::rules::{Library, ParamSource, Rule, RuleKind, UrlFixed};
 use semantics::LanguageSemantics;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -59,6 +60,10 @@ pub struct LangRules<'r> {
     pub all: Mask,
     /// Whether public API parameters count as attacker data.
     pub entry: EntryPoints,
+    /// Rules for which data appended after a fixed host, or a fixed query start, is
+    /// harmless (`safe_after_fixed`).
+    after_host: Mask,
+    after_query: Mask,
 }
 
 impl<'r> LangRules<'r> {
@@ -80,6 +85,15 @@ impl<'r> LangRules<'r> {
             .iter()
             .filter(|(_, r)| !r.own_sources)
             .fold(0, |m, (b, _)| m | b);
+        let safe_from = |level: UrlFixed| {
+            taint
+                .iter()
+                .filter(|(_, r)| {
+                    r.safe_after_fixed != UrlFixed::None && r.safe_after_fixed <= level
+                })
+                .fold(0, |m, (b, _)| m | b)
+        };
+        let (after_host, after_query) = (safe_from(UrlFixed::Host), safe_from(UrlFixed::Query));
         LangRules {
             lang,
             taint,
@@ -87,6 +101,17 @@ impl<'r> LangRules<'r> {
             lib,
             all,
             entry: EntryPoints::Requests,
+            after_host,
+            after_query,
+        }
+    }
+
+    /// The rules still dangerous for data appended after text that settles `fixed`.
+    pub fn after_fixed(&self, fixed: UrlFixed) -> Mask {
+        match fixed {
+            UrlFixed::None => !0,
+            UrlFixed::Host => !self.after_host,
+            UrlFixed::Query => !self.after_query,
         }
     }
 }

@@ -353,13 +353,13 @@ impl<'p> Engine<'p> {
         if roots.is_empty() {
             return;
         }
-        for v in st.vars.values_mut() {
-            if let Some(t) = &v.taint
-                && roots.contains(&root_of(t))
-            {
-                v.taint = None;
-            }
-        }
+        st.vars.update(|_, v| {
+            let t = v.taint.as_ref()?;
+            roots.contains(&root_of(t)).then(|| Val {
+                taint: None,
+                ..v.clone()
+            })
+        });
     }
 
     /// Clear the data that validator calls in `cond` accept, on the branch where `cond` is
@@ -376,13 +376,13 @@ impl<'p> Engine<'p> {
         if roots.is_empty() {
             return;
         }
-        for v in st.vars.values_mut() {
-            if let Some(t) = &v.taint
-                && roots.contains(&root_of(t))
-            {
-                v.taint = None;
-            }
-        }
+        st.vars.update(|_, v| {
+            let t = v.taint.as_ref()?;
+            roots.contains(&root_of(t)).then(|| Val {
+                taint: None,
+                ..v.clone()
+            })
+        });
     }
 
     /// Sources whose data a validator call in `cond` accepted, given that `cond` is `holds`.

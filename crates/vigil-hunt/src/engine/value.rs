@@ -1,5 +1,7 @@
 //! Abstract values of the taint engine: what a variable may hold.
 
+use super::vars::Vars;
+use crate::rules::UrlFixed;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use vigil_code::{Function, Lit, Span};
@@ -111,6 +113,9 @@ pub struct Val<'p> {
     /// The module or module attribute this value is (`flask.request`), kept through
     /// assignments and fields so that `self.req.args` still resolves to a source.
     pub module_path: Option<Rc<str>>,
+    /// How much of a URL the text built so far settles (a fixed `"/user/"` or `"?q="`
+    /// somewhere in it), beyond what its constant shows: see [`Val::url_fixed`].
+    pub url_fixed: UrlFixed,
 }
 
 impl<'p> Val<'p> {
@@ -140,6 +145,15 @@ impl<'p> Val<'p> {
         Val {
             taint: t,
             ..Val::default()
+        }
+    }
+
+    /// How much of a URL this string settles for data appended after it: from its
+    /// constant text, or from the fixed pieces it was built from.
+    pub fn url_fixed(&self) -> UrlFixed {
+        match self.str_konst() {
+            Some(s) => self.url_fixed.max(UrlFixed::of_text(s)),
+            None => self.url_fixed,
         }
     }
 
@@ -234,6 +248,8 @@ impl<'p> Val<'p> {
             elems,
             func,
             module_path,
+            // Either may flow on: only what both settle holds.
+            url_fixed: self.url_fixed.min(other.url_fixed),
         }
     }
 
@@ -317,6 +333,7 @@ impl<'p> Val<'p> {
             elems: None,
             func: self.func,
             module_path: None,
+            url_fixed: self.url_fixed,
         }
     }
 }
@@ -346,7 +363,7 @@ fn loosen<'p>(e: &Elems<'p>) -> Elems<'p> {
 /// Variables in scope at a program point.
 #[derive(Debug, Clone, Default)]
 pub struct State<'p> {
-    pub vars: std::collections::HashMap<Rc<str>, Val<'p>>,
+    pub vars: Vars<'p>,
     /// No execution reaches here (after return/break, or in a branch that cannot run).
     pub dead: bool,
     /// Locals that may name one object; usually empty.
@@ -361,19 +378,7 @@ impl<'p> State<'p> {
         if other.dead {
             return self.clone();
         }
-        let mut vars = self.vars.clone();
-        for (k, v) in &other.vars {
-            let j = match vars.get(k) {
-                Some(old) => old.join(v),
-                None => v.join(&Val::default()),
-            };
-            vars.insert(k.clone(), j);
-        }
-        for (k, v) in vars.iter_mut() {
-            if !other.vars.contains_key(k) {
-                *v = v.join(&Val::default());
-            }
-        }
+        let vars = self.vars.join(&other.vars);
         // An alias on both sides holds if it must on both; on one side it only may.
         let mut aliases: Vec<Alias> = Vec::new();
         for x in self.aliases.iter().chain(&other.aliases) {
@@ -460,25 +465,28 @@ impl<'p> State<'p> {
 
     /// Forget constants that changed since `prev` (loop widening).
     pub fn widen_from(&mut self, prev: &State<'p>) {
-        for (k, v) in self.vars.iter_mut() {
-            if v.konst.is_some() && prev.vars.get(k).is_none_or(|p| p.konst != v.konst) {
+        let changed = self.vars.changed_since(&prev.vars);
+        for k in changed {
+            if let Some(v) = self.vars.get(&k)
+                && v.konst.is_some()
+                && prev.vars.get(&k).is_none_or(|p| p.konst != v.konst)
+            {
+                let mut v = v.clone();
                 v.konst = None;
+                self.vars.insert(k, v);
             }
         }
     }
 
     /// A cheap comparison used to stop loop iteration: same taint masks and constants.
     pub fn same_as(&self, other: &State<'p>) -> bool {
-        if self.dead != other.dead
-            || self.vars.len() != other.vars.len()
-            || self.aliases != other.aliases
-        {
+        if self.dead != other.dead || self.aliases != other.aliases {
             return false;
         }
-        self.vars.iter().all(|(k, v)| {
-            other.vars.get(k).is_some_and(|o| {
-                o.all_taint().map(|t| t.mask) == v.all_taint().map(|t| t.mask) && o.konst == v.konst
-            })
+        self.vars.same_as(&other.vars, |v, o| {
+            o.all_taint().map(|t| t.mask) == v.all_taint().map(|t| t.mask)
+                && o.konst == v.konst
+                && o.url_fixed == v.url_fixed
         })
     }
 }
