@@ -6,6 +6,7 @@
 
 pub mod engine;
 pub mod project;
+mod reach;
 pub mod rules;
 
 pub use engine::EntryPoints;
@@ -28,6 +29,10 @@ pub struct ScanOptions {
     /// Where attacker data enters: request data only (applications, the default), or the
     /// parameters of the public API too (libraries).
     pub entry: EntryPoints,
+    /// Diff scans: the changed files. Analysis then starts only from them and from the files
+    /// that may call into them (see `reach`); the others are parsed, and followed as
+    /// callees, but cannot yield a finding that touches a change.
+    pub changed: Option<HashSet<PathBuf>>,
 }
 
 /// Timings of the phases of one scan, for `--stats`.
@@ -37,6 +42,8 @@ pub struct ScanStats {
     pub parse: Duration,
     pub analyse: Duration,
     pub bytes: u64,
+    /// Files analysed from (all of them, unless a diff scan skipped some).
+    pub analysed: usize,
 }
 
 /// Folders never worth scanning.
@@ -268,6 +275,19 @@ pub fn analyse_with(
     entry: EntryPoints,
     on_file: &(dyn Fn() + Sync),
 ) -> Vec<Finding> {
+    analyse_from(units, props, rules, entry, None, on_file)
+}
+
+/// [`analyse_with`], starting analysis only from the units marked in `roots` (all when
+/// `None`); the others are still followed as callees.
+fn analyse_from(
+    units: &[Unit],
+    props: &std::collections::HashMap<String, String>,
+    rules: &RuleSet,
+    entry: EntryPoints,
+    roots: Option<&[bool]>,
+    on_file: &(dyn Fn() + Sync),
+) -> Vec<Finding> {
     let idx = Index::new(units, props);
     let empty = rules::Library::default();
     let per_lang: Vec<(Lang, engine::LangRules)> =
@@ -284,6 +304,10 @@ pub fn analyse_with(
         (0..units.len())
             .into_par_iter()
             .flat_map_iter(|i| {
+                if roots.is_some_and(|r| !r[i]) {
+                    on_file();
+                    return Vec::new().into_iter();
+                }
                 let lang = units[i].module.lang;
                 let Some((_, lr)) = per_lang.iter().find(|(l, _)| *l == lang) else {
                     return Vec::new().into_iter();
@@ -415,7 +439,14 @@ pub fn scan_discovered(
     let parse_t = t1.elapsed();
     let t2 = Instant::now();
     let props = project::load_properties(prop_files);
-    let mut findings = analyse_with(&units, &props, rules, opts.entry, &tick);
+    let roots = opts.changed.as_ref().map(|changed| {
+        let mask: Vec<bool> = units.iter().map(|u| changed.contains(&u.path)).collect();
+        reach::units_reaching(&units, &mask)
+    });
+    let analysed = roots
+        .as_ref()
+        .map_or(units.len(), |r| r.iter().filter(|x| **x).count());
+    let mut findings = analyse_from(&units, &props, rules, opts.entry, roots.as_deref(), &tick);
     findings.retain(|f| f.severity >= opts.min_severity);
     drop_in_test_code(&mut findings, rules, files);
     let report = Report {
@@ -432,6 +463,7 @@ pub fn scan_discovered(
         parse: parse_t,
         analyse: t2.elapsed(),
         bytes,
+        analysed,
     };
     (report, stats)
 }

@@ -125,6 +125,11 @@ impl ChangedLines {
         })
     }
 
+    /// Whether the file (as scanned) has a changed line.
+    pub fn changes_file(&self, path: &Path) -> bool {
+        self.files.contains_key(&absolute(path, &self.cwd))
+    }
+
     /// Whether a location lies on a changed line.
     pub fn touches_location(&self, loc: &Location) -> bool {
         match self.files.get(&absolute(&loc.path, &self.cwd)) {

@@ -94,7 +94,8 @@ struct HuntArgs {
     no_inline_suppressions: bool,
     /// Report only findings whose source, steps or sink are on lines changed since the merge
     /// base of HEAD and BASE_REF (the worktree as it is, uncommitted changes included). The
-    /// whole project is still analysed.
+    /// whole project is parsed, so flows through unchanged files are followed, but analysis
+    /// starts only from the changed files and the files that may call into them.
     #[arg(long, value_name = "BASE_REF")]
     diff: Option<String>,
     /// Worker threads (default: all cores).
@@ -210,11 +211,20 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        // The reader went away (`vigil rules | head`): nothing is wrong, as with ripgrep.
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(2)
         }
     }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 /// The log filter: `VIGIL_LOG` in `target=level,level` form (tracing's `Targets`
@@ -285,12 +295,13 @@ fn hunt(mut args: HuntArgs) -> Result<ExitCode> {
         .suppress_at
         .or(config.as_ref().and_then(|c| c.triage.suppress_at))
         .unwrap_or(80);
-    let opts = vigil_hunt::ScanOptions {
+    let mut opts = vigil_hunt::ScanOptions {
         // Every finding is kept until suppressions are matched, so that a suppression of a
         // finding below the threshold is not reported unused.
         min_severity: Severity::Info,
         exclude: args.exclude.clone(),
         entry: entry.into(),
+        changed: None,
     };
     let started = Instant::now();
     let t0 = Instant::now();
@@ -308,8 +319,24 @@ fn hunt(mut args: HuntArgs) -> Result<ExitCode> {
         }
         None => None,
     };
+    if let Some(scope) = &scope {
+        // Fast path: only the changed files and their possible callers are analysed from.
+        opts.changed = Some(
+            scanned
+                .iter()
+                .filter(|f| scope.changes_file(f))
+                .cloned()
+                .collect(),
+        );
+    }
     let (mut report, mut stats) = run_scan(&scanned, &prop_files, skipped, &rules, &opts)?;
     stats.discover = discover_t;
+    if opts.changed.is_some() {
+        eprintln!(
+            "vigil: --diff: analysed from {} of {} file(s); the others cannot call into the changed ones",
+            stats.analysed, report.files_scanned
+        );
+    }
 
     let inline = !args.no_inline_suppressions
         && config

@@ -587,6 +587,26 @@ fn rules_lists_hunt_and_guard_rules_apart() {
 }
 
 #[test]
+fn a_reader_that_stops_early_is_no_error() {
+    // `vigil rules --guard | head -1`: the pipe closes after the first line.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(["rules", "--guard"])
+        .current_dir(repo_root())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the vigil binary runs");
+    let mut first = [0u8; 16];
+    let mut out = child.stdout.take().expect("stdout");
+    std::io::Read::read_exact(&mut out, &mut first).expect("some output");
+    drop(out);
+    let done = child.wait_with_output().expect("vigil ends");
+    let stderr = String::from_utf8_lossy(&done.stderr);
+    assert!(done.status.success(), "{:?} {stderr}", done.status);
+    assert!(!stderr.contains("Broken pipe"), "{stderr}");
+}
+
+#[test]
 fn rules_explain_prints_why_example_and_fix() {
     let run = vigil_in(&repo_root(), &["rules", "--explain", "java/sql-injection"]);
     assert_eq!(run.code, 0, "{run:?}");
@@ -763,4 +783,49 @@ fn diff_reports_only_findings_on_lines_changed_since_the_merge_base() {
     let bad = vigil_in(d, &["hunt", ".", "--diff", "no-such-branch"]);
     assert_eq!(bad.code, 2, "{bad:?}");
     assert!(bad.stderr.contains("--diff no-such-branch"), "{bad:?}");
+}
+
+#[test]
+fn diff_analyses_callers_of_changed_code_and_skips_unrelated_files() {
+    let dir = tempdir();
+    let d = dir.path();
+    if !git(d, &["init", "-q", "-b", "main"]) {
+        eprintln!("note: git not found; --diff test skipped");
+        return;
+    }
+    let views = "from flask import Flask, request\nfrom db import find_user\napp = Flask(__name__)\n\n\n@app.route(\"/user\")\ndef user():\n    return find_user(request.args.get(\"name\"))\n";
+    write(d, "views.py", views);
+    write(
+        d,
+        "db.py",
+        "import sqlite3\n\n\ndef find_user(name):\n    con = sqlite3.connect(\"app.db\")\n    return str(con.execute(\"SELECT * FROM users WHERE name = ?\", (name,)).fetchall())\n",
+    );
+    write(
+        d,
+        "report.py",
+        "import hashlib\n\n\ndef digest(b):\n    return hashlib.md5(b).hexdigest()\n",
+    );
+    git(d, &["add", "."]);
+    git(d, &["commit", "-q", "-m", "base"]);
+    // The change: the helper now builds its SQL from its argument. The request data comes
+    // from the unchanged view, which must still be analysed from.
+    write(
+        d,
+        "db.py",
+        "import sqlite3\n\n\ndef find_user(name):\n    con = sqlite3.connect(\"app.db\")\n    return str(con.execute(\"SELECT * FROM users WHERE name = '\" + name + \"'\").fetchall())\n",
+    );
+
+    let run = vigil_in(d, &["hunt", ".", "-f", "json", "--diff", "HEAD"]);
+    let json = run.json();
+    let list = findings(&json);
+    assert_eq!(list.len(), 1, "{json:#}");
+    assert_eq!(list[0]["rule_id"], "python/sql-injection", "{json:#}");
+    assert!(
+        run.stderr.contains("analysed from 2 of 3 file(s)"),
+        "{run:?}"
+    );
+    // The full scan sees the unrelated weak hash too, which the diff scan never analysed.
+    let full = vigil_in(d, &["hunt", ".", "-f", "json"]);
+    let all = findings(&full.json());
+    assert_eq!(all.len(), 2, "{full:?}");
 }
