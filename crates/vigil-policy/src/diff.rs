@@ -74,6 +74,19 @@ impl ChangedLines {
             .and_then(|c| c.tree())
             .map_err(|e| git(format!("cannot read the tree of {merge_base}: {e}")))?;
 
+        // Every file of the base, read once: looking each scanned path up from the root
+        // would decompress the same large folders again for every file.
+        let mut recorder = gix::traverse::tree::Recorder::default();
+        tree.traverse()
+            .breadthfirst(&mut recorder)
+            .map_err(|e| git(format!("cannot read the tree of {merge_base}: {e}")))?;
+        let base_files: HashMap<Vec<u8>, gix::ObjectId> = recorder
+            .records
+            .into_iter()
+            .filter(|e| e.mode.is_blob())
+            .map(|e| (e.filepath.to_vec(), e.oid))
+            .collect();
+
         let mut changed = HashMap::new();
         for f in files {
             let abs = absolute(f, cwd);
@@ -84,38 +97,34 @@ impl ChangedLines {
             let Ok(now) = std::fs::read(&abs) else {
                 continue;
             };
-            let old = match tree.lookup_entry_by_path(rel) {
-                Ok(Some(entry)) => match entry.object() {
-                    Ok(obj) => Some(obj.detach().data),
-                    Err(e) => {
-                        return Err(git(format!(
-                            "cannot read {} at the base: {e}",
-                            rel.display()
-                        )));
-                    }
-                },
-                Ok(None) => None,
-                Err(e) => {
-                    return Err(git(format!(
-                        "cannot look up {} at the base: {e}",
-                        rel.display()
-                    )));
-                }
+            // Git's paths use `/` whatever the platform.
+            let key: Vec<u8> = rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/")
+                .into_bytes();
+            let Some(&old_id) = base_files.get(&key) else {
+                changed.insert(abs, Change::All);
+                continue;
             };
-            match old {
-                None => {
-                    changed.insert(abs, Change::All);
-                }
-                Some(old) if old == now => {}
-                Some(old) => {
-                    let lines = changed_lines(
-                        &String::from_utf8_lossy(&old),
-                        &String::from_utf8_lossy(&now),
-                    );
-                    if !lines.is_empty() {
-                        changed.insert(abs, Change::Lines(lines));
-                    }
-                }
+            // Unchanged content hashes to the same blob: nothing to read or diff.
+            let now_id = gix::objs::compute_hash(repo.object_hash(), gix::objs::Kind::Blob, &now)
+                .map_err(|e| git(format!("cannot hash {}: {e}", rel.display())))?;
+            if now_id == old_id {
+                continue;
+            }
+            let old = repo
+                .find_object(old_id)
+                .map_err(|e| git(format!("cannot read {} at the base: {e}", rel.display())))?
+                .detach()
+                .data;
+            let lines = changed_lines(
+                &String::from_utf8_lossy(&old),
+                &String::from_utf8_lossy(&now),
+            );
+            if !lines.is_empty() {
+                changed.insert(abs, Change::Lines(lines));
             }
         }
         Ok(ChangedLines {
