@@ -125,6 +125,11 @@ pub struct CallSpec {
     /// this regex (a shell or an interpreter), only the program can be injected.
     #[serde(default)]
     pub argv_shells: Option<String>,
+    /// Sinks: only in files that import one of these packages (`mongoose`), themselves or
+    /// through the project modules they import (a route file importing a Mongoose model):
+    /// the same method name on another library (Sequelize's `findOne`) is not the sink.
+    #[serde(default)]
+    pub imports: Vec<String>,
     #[serde(skip)]
     pub compiled: Option<regex::Regex>,
     #[serde(skip)]
@@ -379,7 +384,12 @@ pub struct Retype {
     /// Receiver types (simple names); any receiver when empty.
     #[serde(default)]
     pub types: Vec<String>,
+    #[serde(default)]
     pub methods: Vec<String>,
+    /// Instead of `methods`: a store into one of these fields of the object (Koa's
+    /// `ctx.type = 'json'`); `when` then reads the stored constant (any position).
+    #[serde(default)]
+    pub fields: Vec<String>,
     /// `[position, regex]`: the constant argument at that position matches the regex.
     #[serde(default)]
     pub when: Vec<(usize, String)>,
@@ -399,6 +409,12 @@ pub struct Library {
     /// Calls whose result carries no attacker data at all (numbers, booleans, hashes).
     #[serde(default)]
     pub cleansers: Vec<CallSpec>,
+    /// Data-access calls (a database query, a model's `findById`, a file read): their
+    /// result is the record stored under the arguments, not the arguments themselves, so
+    /// what the arguments carry does not reach it (the receiver's own data still does:
+    /// `items.find(..)` gives one of the items).
+    #[serde(default)]
+    pub lookups: Vec<CallSpec>,
     #[serde(default)]
     pub returns: Vec<ReturnType>,
     /// Methods that store their arguments into the receiver (`sb.append(x)`, `list.add(x)`).
@@ -553,6 +569,7 @@ impl RuleSet {
                             .sources
                             .iter_mut()
                             .chain(lib.cleansers.iter_mut())
+                            .chain(lib.lookups.iter_mut())
                             .chain(lib.unsafe_parsers.iter_mut())
                             .chain(lib.fills.iter_mut())
                         {
@@ -568,6 +585,7 @@ impl RuleSet {
                         let entry = set.libraries.entry(lang).or_default();
                         entry.sources.extend(lib.sources);
                         entry.cleansers.extend(lib.cleansers);
+                        entry.lookups.extend(lib.lookups);
                         entry.returns.extend(lib.returns);
                         entry.mutators.extend(lib.mutators);
                         entry.mappers.extend(lib.mappers);
@@ -699,6 +717,7 @@ impl RuleSet {
             let entry = self.libraries.entry(lang).or_default();
             entry.sources.extend(lib.sources);
             entry.cleansers.extend(lib.cleansers);
+            entry.lookups.extend(lib.lookups);
             entry.returns.extend(lib.returns);
             entry.mutators.extend(lib.mutators);
             entry.unsafe_parsers.extend(lib.unsafe_parsers);

@@ -157,6 +157,28 @@ impl<'p> Engine<'p> {
         if let Some(v) = self.call_project(fr, st, c, recv, args, kwargs) {
             return v;
         }
+        // A data-access call answers with what is stored, not with its key: callbacks see
+        // and the result holds the receiver's data only.
+        if self
+            .rules
+            .lib
+            .lookups
+            .iter()
+            .any(|spec| self.spec_matches(spec, site, args, kwargs))
+        {
+            if args.iter().any(|a| a.func.is_some()) {
+                let keys: Vec<Val<'p>> = args
+                    .iter()
+                    .map(|a| Val {
+                        func: a.func,
+                        ..Val::default()
+                    })
+                    .collect();
+                let elems_of = recv.cloned().unwrap_or_default();
+                self.apply_callbacks(fr, st, Some(&elems_of), &keys);
+            }
+            return Val::tainted(recv.and_then(|r| r.all_taint()));
+        }
         // Functions handed to library code run on its elements; what they return stands for
         // them in the result.
         let applied: Vec<Val<'p>>;
@@ -826,7 +848,8 @@ impl<'p> Engine<'p> {
     ) {
         let lib: &'p Library = self.rules.lib;
         for r in &lib.retypes {
-            let applies = r.methods.iter().any(|m| m == site.name)
+            let applies = r.fields.is_empty()
+                && r.methods.iter().any(|m| m == site.name)
                 && (r.types.is_empty()
                     || site
                         .recv_ty
@@ -848,6 +871,45 @@ impl<'p> Engine<'p> {
                 self.write_path(fr, st, &root, v);
             }
             return;
+        }
+    }
+
+    /// `ctx.type = 'json'`: a store of a matching constant into a field named by a retype
+    /// gives the object it is stored into that retype's type.
+    pub(super) fn retype_on_store(
+        &mut self,
+        fr: &Frame<'p>,
+        st: &mut State<'p>,
+        obj: &'p Expr,
+        name: &str,
+        v: &Val<'p>,
+    ) {
+        let lib: &'p Library = self.rules.lib;
+        if lib.retypes.iter().all(|r| r.fields.is_empty()) {
+            return;
+        }
+        let Some(root) = obj.dotted() else { return };
+        if !self.is_value_ref(fr, st, &root) {
+            return;
+        }
+        let cur = st.get(&root).cloned().unwrap_or_default();
+        let text = v.konst.as_ref().map(|k| self.sem.const_text(k));
+        for r in &lib.retypes {
+            let applies = r.fields.iter().any(|f| f == name)
+                && (r.types.is_empty()
+                    || cur
+                        .ty
+                        .as_deref()
+                        .is_some_and(|t| r.types.iter().any(|x| x == t)))
+                && r.compiled
+                    .iter()
+                    .all(|(_, re)| text.as_deref().is_some_and(|t| re.is_match(t)));
+            if applies {
+                let mut updated = cur;
+                updated.ty = Some(r.ty.as_str().into());
+                self.write_path(fr, st, &root, updated);
+                return;
+            }
         }
     }
 

@@ -160,6 +160,8 @@ pub struct Engine<'p> {
     file_work: usize,
     /// Nested classes and functions met while analysing, analysed as roots afterwards.
     pending: Vec<(usize, &'p Class)>,
+    /// Whether a file reaches a sink's `imports` packages: (file, packages) → answer.
+    imports_seen: HashMap<(usize, *const Vec<String>), bool>,
 }
 
 impl<'p> Engine<'p> {
@@ -176,6 +178,7 @@ impl<'p> Engine<'p> {
             work: 0,
             file_work: 0,
             pending: Vec::new(),
+            imports_seen: HashMap::new(),
         }
     }
 

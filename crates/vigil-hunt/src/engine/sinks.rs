@@ -265,7 +265,9 @@ impl<'p> Engine<'p> {
         let rules = self.rules;
         for (bit, rule) in &rules.taint {
             for spec in &rule.sinks {
-                if !self.spec_matches(spec, site, args, kwargs) {
+                if !self.spec_matches(spec, site, args, kwargs)
+                    || !self.file_imports(fr.file, &spec.imports)
+                {
                     continue;
                 }
                 let mut t: Option<Taint> = None;
@@ -305,6 +307,56 @@ impl<'p> Engine<'p> {
                 self.report(rule, fr.file, span, None, site.name);
             }
         }
+    }
+
+    /// `file` imports one of `packages`, or a project module it imports (to three levels)
+    /// does; true when `packages` is empty.
+    fn file_imports(&mut self, file: usize, packages: &Vec<String>) -> bool {
+        if packages.is_empty() {
+            return true;
+        }
+        let key = (file, packages as *const Vec<String>);
+        if let Some(&known) = self.imports_seen.get(&key) {
+            return known;
+        }
+        let is_package = |path: &str| {
+            packages.iter().any(|p| {
+                path == p
+                    || path
+                        .strip_prefix(p.as_str())
+                        .is_some_and(|r| r.starts_with('.'))
+            })
+        };
+        let mut seen = vec![file];
+        let mut level = vec![file];
+        let mut found = false;
+        'search: for _ in 0..3 {
+            let mut next = Vec::new();
+            for &f in &level {
+                for imp in &self.idx.units[f].module.imports {
+                    if is_package(&imp.path) {
+                        found = true;
+                        break 'search;
+                    }
+                    // `import { User } from './models/user'` names a member of the module.
+                    let mut files = self.idx.modules_named(&imp.path);
+                    if files.is_empty()
+                        && let Some((module, _)) = imp.path.rsplit_once('.')
+                    {
+                        files = self.idx.modules_named(module);
+                    }
+                    for &g in files {
+                        if !seen.contains(&g) {
+                            seen.push(g);
+                            next.push(g);
+                        }
+                    }
+                }
+            }
+            level = next;
+        }
+        self.imports_seen.insert(key, found);
+        found
     }
 
     /// A pattern's `context` condition: the statement's text or the enclosing function's
@@ -373,23 +425,34 @@ impl<'p> Engine<'p> {
         }
     }
 
-    /// `el.innerHTML = v` style sinks: a store into an attribute of any value.
+    /// `el.innerHTML = v` style sinks: a store into an attribute of any value, or of a value
+    /// of the spec's `types` (Koa's `ctx.body = v`, where an object is answered as JSON).
     pub(super) fn check_field_store(
         &mut self,
         fr: &Frame<'p>,
+        st: &State<'p>,
         obj: &'p Expr,
         name: &str,
         v: &Val<'p>,
         span: Span,
     ) {
         let Some(t) = v.all_taint() else { return };
+        let obj_ty = obj
+            .dotted()
+            .and_then(|d| st.get(&d))
+            .and_then(|o| o.ty.clone());
+        let is_object = matches!(v.ty.as_deref(), Some("dict" | "list"));
         let rules = self.rules;
         for (bit, rule) in &rules.taint {
             if t.mask & bit != 0
-                && rule
-                    .sinks
-                    .iter()
-                    .any(|spec| spec.field_stores.iter().any(|f| f == name))
+                && rule.sinks.iter().any(|spec| {
+                    spec.field_stores.iter().any(|f| f == name)
+                        && (spec.types.is_empty()
+                            || (!is_object
+                                && obj_ty
+                                    .as_deref()
+                                    .is_some_and(|o| spec.types.iter().any(|x| x == o))))
+                })
             {
                 let shown = match obj.dotted() {
                     Some(d) => format!("{d}.{name}"),

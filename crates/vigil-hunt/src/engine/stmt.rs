@@ -561,7 +561,8 @@ impl<'p> Engine<'p> {
                 }
             },
             Target::Field(obj, name) => {
-                self.check_field_store(fr, obj, name, &v, span);
+                self.check_field_store(fr, st, obj, name, &v, span);
+                self.retype_on_store(fr, st, obj, name, &v);
                 if let Some(d) = obj.dotted() {
                     self.set_field(st, &d, name, v);
                 } else {
