@@ -731,7 +731,8 @@ pub(super) fn with_field<'p>(obj: &Val<'p>, name: &str, v: Val<'p>) -> Val<'p> {
 /// `break` do not count, since skipping an item is not validating the next one.
 fn exits(stmts: &[Stmt]) -> bool {
     match stmts.last() {
-        Some(Stmt::Return(..) | Stmt::Throw(_)) => true,
+        // `continue` leaves the rest of the loop's body: a guard holds there.
+        Some(Stmt::Return(..) | Stmt::Throw(_) | Stmt::Continue) => true,
         Some(Stmt::Block(b)) => exits(b),
         Some(Stmt::If { then, other, .. }) => exits(then) && exits(other),
         _ => false,
