@@ -217,6 +217,11 @@ pub struct Rule {
     /// (`rules = [..]`), not from request data (zip slip: archive entry names).
     #[serde(default)]
     pub own_sources: bool,
+    /// The parameters of a library package's entry functions are data for this rule even
+    /// without `--entry public` (see [`crate::project::library_entry_files`]): a library's
+    /// caller decides what they hold (a shell command, code, a merged object).
+    #[serde(default)]
+    pub library_inputs: bool,
     /// Reported in test code too. Off for rules whose hits there are test data, not a
     /// risk: the credentials of a test user, random payloads (see [`is_test_path`]).
     #[serde(default = "yes")]

@@ -229,3 +229,8 @@ fn express_with_mongoose_and_sequelize_models() {
 fn nestjs_controllers() {
     insta::assert_snapshot!("frameworks_nestjs", check_framework("nestjs"));
 }
+
+#[test]
+fn npm_library_entry_functions_are_library_input() {
+    insta::assert_snapshot!("frameworks_npm_library", check_framework("npm-library"));
+}

@@ -119,6 +119,7 @@ impl<'p> Engine<'p> {
                     }
                 }
                 out.konst = text.and_then(bounded);
+                out.taint = constructed(out.taint);
                 out
             }
             Expr::Cast { ty, expr } => {
@@ -549,6 +550,9 @@ impl<'p> Engine<'p> {
             if matches!(op, Add | Sub | Mul | Div | Mod) {
                 v.taint = union(l.all_taint(), r.all_taint().as_ref());
             }
+            if op == Add {
+                v.taint = constructed(v.taint);
+            }
             return v;
         }
         // Two lists added: one list with the elements of both, each kept apart.
@@ -568,6 +572,9 @@ impl<'p> Engine<'p> {
             Eq | Ne | Lt | Le | Gt | Ge | And | Or | In | NotIn => Val::typed("boolean"),
             _ => {
                 let mut v = Val::tainted(union(l.all_taint(), r.all_taint().as_ref()));
+                if op == Add {
+                    v.taint = constructed(v.taint);
+                }
                 let numeric = |x: &Val| x.ty.as_deref().is_some_and(is_primitive_number);
                 if numeric(l) && numeric(r) {
                     v.ty = l.ty.clone();

@@ -57,6 +57,10 @@ pub struct LangRules<'r> {
     pub lib: &'r Library,
     /// The rules that general sources (request data) taint for.
     pub all: Mask,
+    /// The rules that a library package's entry parameters taint for (`library_inputs`),
+    /// shifted by [`CONSTRUCTED_SHIFT`]: the caller passing a whole command or a whole
+    /// program is the function's purpose; one built around the input is the finding.
+    pub library: Mask,
     /// Whether public API parameters count as attacker data.
     pub entry: EntryPoints,
 }
@@ -80,12 +84,21 @@ impl<'r> LangRules<'r> {
             .iter()
             .filter(|(_, r)| !r.own_sources)
             .fold(0, |m, (b, _)| m | b);
+        let library = if taint.len() <= CONSTRUCTED_SHIFT as usize {
+            taint
+                .iter()
+                .filter(|(_, r)| r.library_inputs)
+                .fold(0, |m: Mask, (b, _)| m | (b << CONSTRUCTED_SHIFT))
+        } else {
+            0
+        };
         LangRules {
             lang,
             taint,
             patterns,
             lib,
             all,
+            library,
             entry: EntryPoints::Requests,
         }
     }
@@ -323,6 +336,24 @@ impl<'p> Engine<'p> {
                     file,
                     f.span,
                     format!("parameter `{}` of public entry point `{name}`", p.name),
+                ));
+            }
+            if v.taint.is_none()
+                && !scalar
+                && self.rules.library != 0
+                && class.is_none()
+                && self.idx.library_entries.get(file).copied().unwrap_or(false)
+                && self.idx.units[file]
+                    .module
+                    .functions
+                    .iter()
+                    .any(|g| std::ptr::eq(g, f))
+            {
+                v.taint = Some(Taint::new(
+                    self.rules.library,
+                    file,
+                    f.span,
+                    format!("parameter `{}` of library function `{}`", p.name, f.name),
                 ));
             }
             st.set(&p.name, v);

@@ -246,7 +246,7 @@ impl<'p> Engine<'p> {
                 .iter()
                 .any(|s| self.spec_matches(s, site, args, kwargs) || name_matches(s, site.name))
             {
-                keep &= !bit;
+                keep &= !(bit | bit.checked_shl(CONSTRUCTED_SHIFT).unwrap_or(0));
             }
         }
         restrict(Some(t), keep)

@@ -81,6 +81,19 @@ pub fn union(a: Option<Taint>, b: Option<&Taint>) -> Option<Taint> {
     }
 }
 
+/// Library inputs (see `LangRules::library`) carry their rules' bits shifted up by this
+/// much: they reach no sink until a string is built from them.
+pub const CONSTRUCTED_SHIFT: u32 = 64;
+
+/// Text built from `t` (`'git clone ' + url`, a template): library inputs in it now count
+/// for their rules.
+pub fn constructed(t: Option<Taint>) -> Option<Taint> {
+    t.map(|mut t| {
+        t.mask |= t.mask >> CONSTRUCTED_SHIFT;
+        t
+    })
+}
+
 /// Keep only the bits in `keep`; no bits left means clean.
 pub fn restrict(t: Option<Taint>, keep: Mask) -> Option<Taint> {
     t.and_then(|mut t| {
