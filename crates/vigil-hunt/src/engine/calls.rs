@@ -80,7 +80,11 @@ impl<'p> Engine<'p> {
         let recv = if module_call { None } else { recv };
         let site = Site {
             qual,
-            recv_ty: recv.as_ref().and_then(|r| r.ty.clone()),
+            // An object reached by a key has no type the rules know: untyped specs match it.
+            recv_ty: recv
+                .as_ref()
+                .and_then(|r| r.ty.clone())
+                .filter(|t| &**t != KEYED),
             // Where modules and what they export are objects (JavaScript), a method named by
             // the rules matches on them too: `db.query(..)` of an imported pool.
             has_value_receiver: recv.is_some()

@@ -66,7 +66,15 @@ impl<'p> Engine<'p> {
             Expr::Index { obj, index } => {
                 let o = self.eval(fr, st, obj);
                 let i = self.eval(fr, st, index);
-                elem_at(&o, &i)
+                let mut v = elem_at(&o, &i);
+                if v.ty.is_none()
+                    && v.konst.is_none()
+                    && i.konst.is_none()
+                    && i.all_taint().is_some_and(|t| lifted(t.mask) & self.rules.nested_keys != 0)
+                {
+                    v.ty = Some(KEYED.into());
+                }
+                v
             }
             Expr::List(items) => {
                 let vals: Vec<Val<'p>> = items.iter().map(|a| self.eval(fr, st, a)).collect();

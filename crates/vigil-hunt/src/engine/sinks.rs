@@ -476,9 +476,16 @@ impl<'p> Engine<'p> {
         let (Some(a), Some(b)) = (outer.all_taint(), inner.all_taint()) else {
             return;
         };
+        // A fresh empty object (`if (!t[k]) t[k] = {}`) under `__proto__` replaces one
+        // object's prototype, not the shared one.
+        if v.all_taint().is_none() && v.elems.is_some() {
+            return;
+        }
         let rules = self.rules;
         for (bit, rule) in &rules.taint {
-            if a.mask & b.mask & bit != 0 && rule.sinks.iter().any(|spec| spec.nested_keys) {
+            if lifted(a.mask) & lifted(b.mask) & bit != 0
+                && rule.sinks.iter().any(|spec| spec.nested_keys)
+            {
                 let t = union(Some(a.clone()), v.all_taint().as_ref());
                 self.report(rule, fr.file, span, t.as_ref(), "obj[key][key] = value");
             }

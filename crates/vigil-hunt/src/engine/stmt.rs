@@ -443,6 +443,7 @@ impl<'p> Engine<'p> {
             "endswith",
             "startsWith",
             "endsWith",
+            "includes",
             "contains",
             "matches",
             "match",
@@ -480,6 +481,16 @@ impl<'p> Engine<'p> {
                 BinOp::Eq | BinOp::Ne => {
                     let goes_on_when_equal = (*op == BinOp::Eq) != exits;
                     if !goes_on_when_equal {
+                        // Leaving when a key is `__proto__` or `constructor` keeps it off the
+                        // prototype (a deny check that is complete for prototype keys).
+                        let (l, r) = (self.eval(fr, st, left), self.eval(fr, st, right));
+                        for (a, b) in [(&l, &r), (&r, &l)] {
+                            if matches!(&b.konst, Some(Lit::Str(s)) if s == "__proto__" || s == "constructor")
+                                && let Some(t) = a.all_taint()
+                            {
+                                out.push(root_of(&t));
+                            }
+                        }
                         return;
                     }
                     let (l, r) = (self.eval(fr, st, left), self.eval(fr, st, right));
@@ -575,6 +586,11 @@ impl<'p> Engine<'p> {
                 if let Expr::Index { index: outer, .. } = obj {
                     let k = self.eval(fr, st, outer);
                     self.check_nested_key_store(fr, &k, &i, &v, span);
+                } else if let Some(d) = obj.dotted()
+                    && st.get(&d).is_some_and(|o| o.ty.as_deref() == Some(KEYED))
+                {
+                    // `cur = cur[k1]; .. cur[k2] = v`: the object was reached by a key.
+                    self.check_nested_key_store(fr, &i, &i, &v, span);
                 }
                 if let Some(path) = obj.dotted() {
                     let cur = self.eval(fr, st, obj);

@@ -94,6 +94,16 @@ pub fn constructed(t: Option<Taint>) -> Option<Taint> {
     })
 }
 
+/// The type of an object reached by an attacker-chosen key (`cur = cur[key]`, a merge's
+/// `target[key]` passed down its recursion): a store into it under another such key may
+/// write to a prototype.
+pub const KEYED: &str = "$keyed";
+
+/// Library-input bits count as the rules' own (for checks that need no text built).
+pub fn lifted(mask: Mask) -> Mask {
+    mask | (mask >> CONSTRUCTED_SHIFT)
+}
+
 /// Keep only the bits in `keep`; no bits left means clean.
 pub fn restrict(t: Option<Taint>, keep: Mask) -> Option<Taint> {
     t.and_then(|mut t| {
