@@ -417,7 +417,9 @@ pub struct Library {
     /// Data-access calls (a database query, a model's `findById`, a file read): their
     /// result is the record stored under the arguments, not the arguments themselves, so
     /// what the arguments carry does not reach it (the receiver's own data still does:
-    /// `items.find(..)` gives one of the items).
+    /// `items.find(..)` gives one of the items). A `name_regex` matches calls of that name
+    /// into a module of the project that the analysis cannot follow (`user.getUserData(uid)`
+    /// where the function is attached at run time).
     #[serde(default)]
     pub lookups: Vec<CallSpec>,
     #[serde(default)]

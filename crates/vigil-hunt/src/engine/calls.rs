@@ -6,6 +6,7 @@ use super::collections::{iter_elem, object_from_fields};
 use super::constfold::{bounded, fold_call};
 use super::expr::merge_effects;
 use super::semantics::StaticNames;
+use super::sinks::name_matches;
 use super::*;
 use crate::project::pick_overload;
 use std::hash::{Hash, Hasher};
@@ -168,7 +169,10 @@ impl<'p> Engine<'p> {
             .lib
             .lookups
             .iter()
-            .any(|spec| self.spec_matches(spec, site, args, kwargs))
+            .any(|spec| {
+                self.spec_matches(spec, site, args, kwargs)
+                    || (name_matches(spec, site.name) && self.into_project_module(site))
+            })
         {
             if args.iter().any(|a| a.func.is_some()) {
                 let keys: Vec<Val<'p>> = args
@@ -876,6 +880,15 @@ impl<'p> Engine<'p> {
             }
             return;
         }
+    }
+
+    /// The call names a function of a module of the project (`user.getUserData` of
+    /// `require('../user')`), which the analysis could not follow.
+    fn into_project_module(&self, site: &Site) -> bool {
+        site.qual
+            .as_deref()
+            .and_then(|q| q.rsplit_once('.'))
+            .is_some_and(|(module, _)| !self.idx.modules_named(module).is_empty())
     }
 
     /// `ctx.type = 'json'`: a store of a matching constant into a field named by a retype
