@@ -248,9 +248,25 @@ pub fn load_properties(files: &[PathBuf]) -> HashMap<String, String> {
 /// Dependencies that make a package an application (a server, a site, a desktop app) rather
 /// than a library whose functions other code calls with its own data.
 const APP_FRAMEWORKS: &[&str] = &[
-    "express", "koa", "fastify", "@nestjs/core", "next", "nuxt", "@hapi/hapi", "hapi",
-    "restify", "sails", "loopback", "@loopback/core", "@adonisjs/core", "electron",
-    "react-scripts", "@sveltejs/kit", "@remix-run/node", "meteor-node-stubs", "socket.io",
+    "express",
+    "koa",
+    "fastify",
+    "@nestjs/core",
+    "next",
+    "nuxt",
+    "@hapi/hapi",
+    "hapi",
+    "restify",
+    "sails",
+    "loopback",
+    "@loopback/core",
+    "@adonisjs/core",
+    "electron",
+    "react-scripts",
+    "@sveltejs/kit",
+    "@remix-run/node",
+    "meteor-node-stubs",
+    "socket.io",
 ];
 
 /// The JavaScript files that are the entry module of a library package: the `main` (or

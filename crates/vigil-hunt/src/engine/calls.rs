@@ -164,16 +164,10 @@ impl<'p> Engine<'p> {
         }
         // A data-access call answers with what is stored, not with its key: callbacks see
         // and the result holds the receiver's data only.
-        if self
-            .rules
-            .lib
-            .lookups
-            .iter()
-            .any(|spec| {
-                self.spec_matches(spec, site, args, kwargs)
-                    || (name_matches(spec, site.name) && self.into_project_module(site))
-            })
-        {
+        if self.rules.lib.lookups.iter().any(|spec| {
+            self.spec_matches(spec, site, args, kwargs)
+                || (name_matches(spec, site.name) && self.into_project_module(site))
+        }) {
             if args.iter().any(|a| a.func.is_some()) {
                 let keys: Vec<Val<'p>> = args
                     .iter()

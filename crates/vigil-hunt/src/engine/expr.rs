@@ -70,7 +70,8 @@ impl<'p> Engine<'p> {
                 if v.ty.is_none()
                     && v.konst.is_none()
                     && i.konst.is_none()
-                    && i.all_taint().is_some_and(|t| lifted(t.mask) & self.rules.nested_keys != 0)
+                    && i.all_taint()
+                        .is_some_and(|t| lifted(t.mask) & self.rules.nested_keys != 0)
                 {
                     v.ty = Some(KEYED.into());
                 }

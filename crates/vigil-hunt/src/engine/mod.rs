@@ -700,7 +700,9 @@ fn stmt_calls_keyed(s: &Stmt, name: &str, i: usize) -> bool {
         Stmt::Assign { value, .. } => value.as_ref().is_some_and(e),
         Stmt::Expr(x, _) | Stmt::Throw(x) => e(x),
         Stmt::Return(x, _) => x.as_ref().is_some_and(e),
-        Stmt::If { cond, then, other, .. } => e(cond) || b(then) || b(other),
+        Stmt::If {
+            cond, then, other, ..
+        } => e(cond) || b(then) || b(other),
         Stmt::While { cond, body } => e(cond) || b(body),
         Stmt::ForEach { iter, body, .. } => e(iter) || b(body),
         Stmt::Switch { subject, cases, .. } => e(subject) || cases.iter().any(|c| b(&c.body)),
@@ -719,7 +721,9 @@ fn expr_calls_keyed(x: &Expr, name: &str, i: usize) -> bool {
     match x {
         Expr::Call(c) => {
             (c.name == name
-                && c.receiver.as_ref().is_none_or(|r| matches!(r, Expr::Name(n) if n == "this"))
+                && c.receiver
+                    .as_ref()
+                    .is_none_or(|r| matches!(r, Expr::Name(n) if n == "this"))
                 && matches!(c.args.get(i), Some(Expr::Index { .. })))
                 || c.receiver.as_ref().is_some_and(e)
                 || c.args.iter().any(e)
