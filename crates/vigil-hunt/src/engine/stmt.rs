@@ -97,7 +97,14 @@ impl<'p> Engine<'p> {
                         self.block(fr, &mut a, then);
                         self.block(fr, &mut b, other);
                         // An early exit on a check of the data validates it for the rest.
-                        if a.dead && !b.dead && other.is_empty() && exits(then) {
+                        // `if (!out.startsWith(root)) continue`: skipping what fails an
+                        // allow check guards the rest of the loop's body. (Skipping what is
+                        // in a deny list, `if (common.contains(h)) continue`, proves nothing.)
+                        let skips_failures = ends_in_continue(then)
+                            && (matches!(cond, Expr::Unary { op: UnOp::Not, .. })
+                                || names_prototype_key(cond));
+                        if a.dead && !b.dead && other.is_empty() && (exits(then) || skips_failures)
+                        {
                             self.apply_guard(fr, &mut b, cond);
                         }
                         *st = a.join(&b);
@@ -745,10 +752,37 @@ pub(super) fn with_field<'p>(obj: &Val<'p>, name: &str, v: Val<'p>) -> Val<'p> {
 
 /// The block leaves the function (return or throw) on its last statement; `continue` and
 /// `break` do not count, since skipping an item is not validating the next one.
+/// `key === '__proto__' || key === 'constructor'`: a deny check complete for what it
+/// guards against.
+fn names_prototype_key(cond: &Expr) -> bool {
+    match cond {
+        Expr::Binary {
+            op: BinOp::Or,
+            left,
+            right,
+        } => names_prototype_key(left) || names_prototype_key(right),
+        Expr::Binary {
+            op: BinOp::Eq,
+            left,
+            right,
+        } => [left, right]
+            .iter()
+            .any(|e| matches!(e.str_lit(), Some("__proto__" | "constructor"))),
+        _ => false,
+    }
+}
+
+fn ends_in_continue(stmts: &[Stmt]) -> bool {
+    match stmts.last() {
+        Some(Stmt::Continue) => true,
+        Some(Stmt::Block(b)) => ends_in_continue(b),
+        _ => false,
+    }
+}
+
 fn exits(stmts: &[Stmt]) -> bool {
     match stmts.last() {
-        // `continue` leaves the rest of the loop's body: a guard holds there.
-        Some(Stmt::Return(..) | Stmt::Throw(_) | Stmt::Continue) => true,
+        Some(Stmt::Return(..) | Stmt::Throw(_)) => true,
         Some(Stmt::Block(b)) => exits(b),
         Some(Stmt::If { then, other, .. }) => exits(then) && exits(other),
         _ => false,
