@@ -166,7 +166,7 @@ impl<'p> Engine<'p> {
         // and the result holds the receiver's data only.
         if self.rules.lib.lookups.iter().any(|spec| {
             self.spec_matches(spec, site, args, kwargs)
-                || (name_matches(spec, site.name) && self.into_project_module(site))
+                || (name_matches(spec, site.name) && self.reaches_project_module(site))
         }) {
             if args.iter().any(|a| a.func.is_some()) {
                 let keys: Vec<Val<'p>> = args
@@ -878,7 +878,7 @@ impl<'p> Engine<'p> {
 
     /// The call names a function of a module of the project (`user.getUserData` of
     /// `require('../user')`), which the analysis could not follow.
-    fn into_project_module(&self, site: &Site) -> bool {
+    fn reaches_project_module(&self, site: &Site) -> bool {
         site.qual
             .as_deref()
             .and_then(|q| q.rsplit_once('.'))
