@@ -96,10 +96,27 @@ impl<'p> Engine<'p> {
                         .as_deref()
                         .is_some_and(|q| s.calls.iter().any(|p| qual_matches(q, p)))
             };
-            hit && s.name_re.as_ref().is_none_or(|re| re.is_match(&text(0)))
+            // Headers given as an object (`res.set({ 'Content-Type': 'text/xml' })`,
+            // `res.writeHead(200, { .. })`): a key matching `name` whose constant matches
+            // `value`.
+            let in_object = || {
+                let (Some(name_re), Some(value_re)) = (&s.name_re, &s.value_re) else {
+                    return false;
+                };
+                args.iter().any(|a| {
+                    matches!(a.elems.as_deref(), Some(Elems::Map(m)) if m.iter().any(|(k, v)| {
+                        name_re.is_match(k)
+                            && v.konst
+                                .as_ref()
+                                .is_some_and(|l| value_re.is_match(&self.sem.const_text(l)))
+                    }))
+                })
+            };
+            hit && ((s.name_re.as_ref().is_none_or(|re| re.is_match(&text(0)))
                 && s.value_re
                     .as_ref()
-                    .is_none_or(|re| !args.is_empty() && re.is_match(&text(args.len() - 1)))
+                    .is_none_or(|re| !args.is_empty() && re.is_match(&text(args.len() - 1))))
+                || in_object())
                 && s.kwarg.as_ref().is_none_or(|k| {
                     kwargs.iter().any(|(n, v)| {
                         n == k
