@@ -166,7 +166,8 @@ impl<'p> Engine<'p> {
         // and the result holds the receiver's data only.
         if self.rules.lib.lookups.iter().any(|spec| {
             self.spec_matches(spec, site, args, kwargs)
-                || (name_matches(spec, site.name) && self.reaches_project_module(site))
+                || (name_matches(spec, site.name)
+                    && (self.reaches_project_module(site) || opaque_service(recv)))
         }) {
             if args.iter().any(|a| a.func.is_some()) {
                 let keys: Vec<Val<'p>> = args
@@ -822,6 +823,18 @@ fn fingerprint(v: &Val) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     v.signature(&mut h);
     h.finish()
+}
+
+/// A receiver the analysis knows nothing of and that carries no data: a service object set
+/// up elsewhere (`runtimeAPI.nodes.getNodeInfo(opts)`), not a request, a string or a module.
+fn opaque_service(recv: Option<&Val<'_>>) -> bool {
+    recv.is_some_and(|r| {
+        r.ty.is_none()
+            && r.konst.is_none()
+            && r.elems.is_none()
+            && r.module_path.is_none()
+            && r.all_taint().is_none()
+    })
 }
 
 /// `name`'s value with the fields written as `name.field` variables folded in.
