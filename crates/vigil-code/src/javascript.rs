@@ -616,6 +616,15 @@ impl<'s> Lower<'s> {
                     }
                     return;
                 }
+                // `module.exports = function name(..) {..}`: the module's one function.
+                if self.t(l) == "module.exports" && is_function(r) {
+                    let own = field(r, "name").map(|n| self.t(n).to_string());
+                    let name = own.unwrap_or_else(|| "exports".to_string());
+                    if let Some(f) = self.function(r, Some(&name)) {
+                        out.push(Stmt::FuncDef(Box::new(f)));
+                    }
+                    return;
+                }
                 // `module.exports = { f() {..}, g: (..) => .. }`: each function is exported.
                 if self.t(l) == "module.exports" && r.kind() == "object" {
                     for p in named_children(r) {

@@ -2,7 +2,7 @@
 //! Python modules by dotted name, and `.properties` values, so that calls resolve across files.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use vigil_code::{Class, Function, Module, Stmt};
 
 /// One parsed source file.
@@ -34,6 +34,8 @@ pub struct Index<'p> {
     package_of: Vec<Option<String>>,
     /// (module name, function name) → the module's functions of that name, in file order.
     package_functions: HashMap<(String, &'p str), Vec<(usize, &'p Function)>>,
+    /// Per file: it is a library package's entry module (see [`library_entry_files`]).
+    pub library_entries: Vec<bool>,
 }
 
 impl<'p> Index<'p> {
@@ -46,6 +48,7 @@ impl<'p> Index<'p> {
             modules: HashMap::new(),
             package_of: Vec::new(),
             package_functions: HashMap::new(),
+            library_entries: library_entry_files(units),
         };
         for (i, u) in units.iter().enumerate() {
             for c in &u.module.classes {
@@ -240,4 +243,107 @@ pub fn load_properties(files: &[PathBuf]) -> HashMap<String, String> {
         }
     }
     map
+}
+
+/// Dependencies that make a package an application (a server, a site, a desktop app) rather
+/// than a library whose functions other code calls with its own data.
+const APP_FRAMEWORKS: &[&str] = &[
+    "express",
+    "koa",
+    "fastify",
+    "@nestjs/core",
+    "next",
+    "nuxt",
+    "@hapi/hapi",
+    "hapi",
+    "restify",
+    "sails",
+    "loopback",
+    "@loopback/core",
+    "@adonisjs/core",
+    "electron",
+    "react-scripts",
+    "@sveltejs/kit",
+    "@remix-run/node",
+    "meteor-node-stubs",
+    "socket.io",
+];
+
+/// The JavaScript files that are the entry module of a library package: the `main` (or
+/// `exports["."]`, default `index.js`) of the `package.json` beside them, where that package
+/// depends on no web or app framework. Their module functions are the package's API, called
+/// with whatever its users pass (CodeQL's "library input").
+pub fn library_entry_files(units: &[Unit]) -> Vec<bool> {
+    let mut packages: HashMap<PathBuf, Option<PathBuf>> = HashMap::new();
+    units
+        .iter()
+        .map(|u| {
+            if u.module.lang != vigil_code::Lang::JavaScript {
+                return false;
+            }
+            let Some(dir) = u.path.parent() else {
+                return false;
+            };
+            // The entry may sit in a sub-folder (`lib/index.js`): look up to two levels.
+            dir.ancestors().take(3).any(|d| {
+                packages
+                    .entry(d.to_path_buf())
+                    .or_insert_with(|| library_main(d))
+                    .as_deref()
+                    .is_some_and(|m| same_file(m, &u.path))
+            })
+        })
+        .collect()
+}
+
+/// The entry module of the library package in `dir`, if `dir` holds one.
+fn library_main(dir: &Path) -> Option<PathBuf> {
+    let text = std::fs::read_to_string(dir.join("package.json")).ok()?;
+    let pkg: serde_json::Value = serde_json::from_str(&text).ok()?;
+    for key in ["dependencies", "peerDependencies"] {
+        if let Some(deps) = pkg.get(key).and_then(|d| d.as_object())
+            && APP_FRAMEWORKS.iter().any(|f| deps.contains_key(*f))
+        {
+            return None;
+        }
+    }
+    let from_exports = pkg.get("exports").and_then(|e| {
+        let dot = e.get(".").unwrap_or(e);
+        dot.as_str().map(str::to_string).or_else(|| {
+            ["require", "node", "default", "import"]
+                .iter()
+                .find_map(|k| dot.get(*k).and_then(|v| v.as_str()).map(str::to_string))
+        })
+    });
+    let main = pkg
+        .get("main")
+        .and_then(|m| m.as_str())
+        .map(str::to_string)
+        .or(from_exports)
+        .unwrap_or_else(|| "index.js".into());
+    let mut path = dir.join(main.trim_start_matches("./"));
+    if path.is_dir() {
+        path = path.join("index.js");
+    } else if path.extension().is_none() {
+        path.set_extension("js");
+    }
+    Some(path)
+}
+
+/// `a` and `b` name the same file (`./x/../y.js` and `y.js` alike).
+fn same_file(a: &Path, b: &Path) -> bool {
+    let norm = |p: &Path| -> PathBuf {
+        let mut out = PathBuf::new();
+        for c in p.components() {
+            match c {
+                std::path::Component::CurDir => {}
+                std::path::Component::ParentDir => {
+                    out.pop();
+                }
+                other => out.push(other),
+            }
+        }
+        out
+    };
+    norm(a) == norm(b)
 }

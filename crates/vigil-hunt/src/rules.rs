@@ -125,6 +125,11 @@ pub struct CallSpec {
     /// this regex (a shell or an interpreter), only the program can be injected.
     #[serde(default)]
     pub argv_shells: Option<String>,
+    /// Sinks: only in files that import one of these packages (`mongoose`), themselves or
+    /// through the project modules they import (a route file importing a Mongoose model):
+    /// the same method name on another library (Sequelize's `findOne`) is not the sink.
+    #[serde(default)]
+    pub imports: Vec<String>,
     #[serde(skip)]
     pub compiled: Option<regex::Regex>,
     #[serde(skip)]
@@ -246,6 +251,11 @@ pub struct Rule {
     /// (`rules = [..]`), not from request data (zip slip: archive entry names).
     #[serde(default)]
     pub own_sources: bool,
+    /// The parameters of a library package's entry functions are data for this rule even
+    /// without `--entry public` (see [`crate::project::library_entry_files`]): a library's
+    /// caller decides what they hold (a shell command, code, a merged object).
+    #[serde(default)]
+    pub library_inputs: bool,
     /// Reported in test code too. Off for rules whose hits there are test data, not a
     /// risk: the credentials of a test user, random payloads (see [`is_test_path`]).
     #[serde(default = "yes")]
@@ -418,7 +428,12 @@ pub struct Retype {
     /// Receiver types (simple names); any receiver when empty.
     #[serde(default)]
     pub types: Vec<String>,
+    #[serde(default)]
     pub methods: Vec<String>,
+    /// Instead of `methods`: a store into one of these fields of the object (Koa's
+    /// `ctx.type = 'json'`); `when` then reads the stored constant (any position).
+    #[serde(default)]
+    pub fields: Vec<String>,
     /// `[position, regex]`: the constant argument at that position matches the regex.
     #[serde(default)]
     pub when: Vec<(usize, String)>,
@@ -438,6 +453,14 @@ pub struct Library {
     /// Calls whose result carries no attacker data at all (numbers, booleans, hashes).
     #[serde(default)]
     pub cleansers: Vec<CallSpec>,
+    /// Data-access calls (a database query, a model's `findById`, a file read): their
+    /// result is the record stored under the arguments, not the arguments themselves, so
+    /// what the arguments carry does not reach it (the receiver's own data still does:
+    /// `items.find(..)` gives one of the items). A `name_regex` matches calls of that name
+    /// into a module of the project that the analysis cannot follow (`user.getUserData(uid)`
+    /// where the function is attached at run time).
+    #[serde(default)]
+    pub lookups: Vec<CallSpec>,
     #[serde(default)]
     pub returns: Vec<ReturnType>,
     /// Methods that store their arguments into the receiver (`sb.append(x)`, `list.add(x)`).
@@ -592,6 +615,7 @@ impl RuleSet {
                             .sources
                             .iter_mut()
                             .chain(lib.cleansers.iter_mut())
+                            .chain(lib.lookups.iter_mut())
                             .chain(lib.unsafe_parsers.iter_mut())
                             .chain(lib.fills.iter_mut())
                         {
@@ -607,6 +631,7 @@ impl RuleSet {
                         let entry = set.libraries.entry(lang).or_default();
                         entry.sources.extend(lib.sources);
                         entry.cleansers.extend(lib.cleansers);
+                        entry.lookups.extend(lib.lookups);
                         entry.returns.extend(lib.returns);
                         entry.mutators.extend(lib.mutators);
                         entry.mappers.extend(lib.mappers);
@@ -738,6 +763,7 @@ impl RuleSet {
             let entry = self.libraries.entry(lang).or_default();
             entry.sources.extend(lib.sources);
             entry.cleansers.extend(lib.cleansers);
+            entry.lookups.extend(lib.lookups);
             entry.returns.extend(lib.returns);
             entry.mutators.extend(lib.mutators);
             entry.unsafe_parsers.extend(lib.unsafe_parsers);

@@ -219,3 +219,18 @@ fn nextjs_api_routes_route_handlers_and_a_client_component() {
 fn typescript_express_with_es_module_imports() {
     insta::assert_snapshot!("frameworks_typescript", check_framework("typescript"));
 }
+
+#[test]
+fn express_with_mongoose_and_sequelize_models() {
+    insta::assert_snapshot!("frameworks_express_data", check_framework("express-data"));
+}
+
+#[test]
+fn nestjs_controllers() {
+    insta::assert_snapshot!("frameworks_nestjs", check_framework("nestjs"));
+}
+
+#[test]
+fn npm_library_entry_functions_are_library_input() {
+    insta::assert_snapshot!("frameworks_npm_library", check_framework("npm-library"));
+}

@@ -6,6 +6,7 @@ use super::collections::{iter_elem, object_from_fields};
 use super::constfold::{bounded, fold_call};
 use super::expr::merge_effects;
 use super::semantics::StaticNames;
+use super::sinks::name_matches;
 use super::*;
 use crate::project::pick_overload;
 use std::hash::{Hash, Hasher};
@@ -80,7 +81,11 @@ impl<'p> Engine<'p> {
         let recv = if module_call { None } else { recv };
         let site = Site {
             qual,
-            recv_ty: recv.as_ref().and_then(|r| r.ty.clone()),
+            // An object reached by a key has no type the rules know: untyped specs match it.
+            recv_ty: recv
+                .as_ref()
+                .and_then(|r| r.ty.clone())
+                .filter(|t| &**t != KEYED),
             // Where modules and what they export are objects (JavaScript), a method named by
             // the rules matches on them too: `db.query(..)` of an imported pool.
             has_value_receiver: recv.is_some()
@@ -156,6 +161,26 @@ impl<'p> Engine<'p> {
         // Project code: analyse the callee in this context.
         if let Some(v) = self.call_project(fr, st, c, recv, args, kwargs) {
             return v;
+        }
+        // A data-access call answers with what is stored, not with its key: callbacks see
+        // and the result holds the receiver's data only.
+        if self.rules.lib.lookups.iter().any(|spec| {
+            self.spec_matches(spec, site, args, kwargs)
+                || (name_matches(spec, site.name)
+                    && (self.reaches_project_module(site) || opaque_service(recv)))
+        }) {
+            if args.iter().any(|a| a.func.is_some()) {
+                let keys: Vec<Val<'p>> = args
+                    .iter()
+                    .map(|a| Val {
+                        func: a.func,
+                        ..Val::default()
+                    })
+                    .collect();
+                let elems_of = recv.cloned().unwrap_or_default();
+                self.apply_callbacks(fr, st, Some(&elems_of), &keys);
+            }
+            return Val::tainted(recv.and_then(|r| r.all_taint()));
         }
         // Functions handed to library code run on its elements; what they return stands for
         // them in the result.
@@ -805,6 +830,18 @@ fn fingerprint(v: &Val) -> u64 {
     h.finish()
 }
 
+/// A receiver the analysis knows nothing of and that carries no data: a service object set
+/// up elsewhere (`runtimeAPI.nodes.getNodeInfo(opts)`), not a request, a string or a module.
+fn opaque_service(recv: Option<&Val<'_>>) -> bool {
+    recv.is_some_and(|r| {
+        r.ty.is_none()
+            && r.konst.is_none()
+            && r.elems.is_none()
+            && r.module_path.is_none()
+            && r.all_taint().is_none()
+    })
+}
+
 /// `name`'s value with the fields written as `name.field` variables folded in.
 fn with_field_vars<'p>(st: &State<'p>, name: &str, v: &Val<'p>) -> Val<'p> {
     let mut out = v.clone();
@@ -826,7 +863,8 @@ impl<'p> Engine<'p> {
     ) {
         let lib: &'p Library = self.rules.lib;
         for r in &lib.retypes {
-            let applies = r.methods.iter().any(|m| m == site.name)
+            let applies = r.fields.is_empty()
+                && r.methods.iter().any(|m| m == site.name)
                 && (r.types.is_empty()
                     || site
                         .recv_ty
@@ -848,6 +886,54 @@ impl<'p> Engine<'p> {
                 self.write_path(fr, st, &root, v);
             }
             return;
+        }
+    }
+
+    /// The call names a function of a module of the project (`user.getUserData` of
+    /// `require('../user')`), which the analysis could not follow.
+    fn reaches_project_module(&self, site: &Site) -> bool {
+        site.qual
+            .as_deref()
+            .and_then(|q| q.rsplit_once('.'))
+            .is_some_and(|(module, _)| !self.idx.modules_named(module).is_empty())
+    }
+
+    /// `ctx.type = 'json'`: a store of a matching constant into a field named by a retype
+    /// gives the object it is stored into that retype's type.
+    pub(super) fn retype_on_store(
+        &mut self,
+        fr: &Frame<'p>,
+        st: &mut State<'p>,
+        obj: &'p Expr,
+        name: &str,
+        v: &Val<'p>,
+    ) {
+        let lib: &'p Library = self.rules.lib;
+        if lib.retypes.iter().all(|r| r.fields.is_empty()) {
+            return;
+        }
+        let Some(root) = obj.dotted() else { return };
+        if !self.is_value_ref(fr, st, &root) {
+            return;
+        }
+        let cur = st.get(&root).cloned().unwrap_or_default();
+        let text = v.konst.as_ref().map(|k| self.sem.const_text(k));
+        for r in &lib.retypes {
+            let applies = r.fields.iter().any(|f| f == name)
+                && (r.types.is_empty()
+                    || cur
+                        .ty
+                        .as_deref()
+                        .is_some_and(|t| r.types.iter().any(|x| x == t)))
+                && r.compiled
+                    .iter()
+                    .all(|(_, re)| text.as_deref().is_some_and(|t| re.is_match(t)));
+            if applies {
+                let mut updated = cur;
+                updated.ty = Some(r.ty.as_str().into());
+                self.write_path(fr, st, &root, updated);
+                return;
+            }
         }
     }
 

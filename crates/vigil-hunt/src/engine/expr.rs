@@ -66,7 +66,16 @@ impl<'p> Engine<'p> {
             Expr::Index { obj, index } => {
                 let o = self.eval(fr, st, obj);
                 let i = self.eval(fr, st, index);
-                elem_at(&o, &i)
+                let mut v = elem_at(&o, &i);
+                if v.ty.is_none()
+                    && v.konst.is_none()
+                    && i.konst.is_none()
+                    && i.all_taint()
+                        .is_some_and(|t| lifted(t.mask) & self.rules.nested_keys != 0)
+                {
+                    v.ty = Some(KEYED.into());
+                }
+                v
             }
             Expr::List(items) => {
                 let vals: Vec<Val<'p>> = items.iter().map(|a| self.eval(fr, st, a)).collect();
@@ -126,6 +135,7 @@ impl<'p> Engine<'p> {
                     }
                 }
                 out.konst = text.and_then(bounded);
+                out.taint = constructed(out.taint);
                 out
             }
             Expr::Cast { ty, expr } => {
@@ -565,6 +575,9 @@ impl<'p> Engine<'p> {
                 v.taint = union(l.all_taint(), r_taint.as_ref());
                 v.url_fixed = fixed.max(r.url_fixed());
             }
+            if op == Add {
+                v.taint = constructed(v.taint);
+            }
             return v;
         }
         // Two lists added: one list with the elements of both, each kept apart.
@@ -585,6 +598,9 @@ impl<'p> Engine<'p> {
             _ => {
                 let mut v = Val::tainted(union(l.all_taint(), r_taint.as_ref()));
                 v.url_fixed = fixed.max(r.url_fixed());
+                if op == Add {
+                    v.taint = constructed(v.taint);
+                }
                 let numeric = |x: &Val| x.ty.as_deref().is_some_and(is_primitive_number);
                 if numeric(l) && numeric(r) {
                     v.ty = l.ty.clone();

@@ -58,6 +58,12 @@ pub struct LangRules<'r> {
     pub lib: &'r Library,
     /// The rules that general sources (request data) taint for.
     pub all: Mask,
+    /// The rules with a nested-key sink (prototype pollution).
+    pub nested_keys: Mask,
+    /// The rules that a library package's entry parameters taint for (`library_inputs`),
+    /// shifted by [`CONSTRUCTED_SHIFT`]: the caller passing a whole command or a whole
+    /// program is the function's purpose; one built around the input is the finding.
+    pub library: Mask,
     /// Whether public API parameters count as attacker data.
     pub entry: EntryPoints,
     /// Rules for which data appended after a fixed host, or a fixed query start, is
@@ -94,12 +100,26 @@ impl<'r> LangRules<'r> {
                 .fold(0, |m, (b, _)| m | b)
         };
         let (after_host, after_query) = (safe_from(UrlFixed::Host), safe_from(UrlFixed::Query));
+        let library = if taint.len() <= CONSTRUCTED_SHIFT as usize {
+            taint
+                .iter()
+                .filter(|(_, r)| r.library_inputs)
+                .fold(0, |m: Mask, (b, _)| m | (b << CONSTRUCTED_SHIFT))
+        } else {
+            0
+        };
+        let nested_keys = taint
+            .iter()
+            .filter(|(_, r)| r.sinks.iter().any(|s| s.nested_keys))
+            .fold(0, |m, (b, _)| m | b);
         LangRules {
             lang,
             taint,
             patterns,
             lib,
             all,
+            nested_keys,
+            library,
             entry: EntryPoints::Requests,
             after_host,
             after_query,
@@ -185,6 +205,8 @@ pub struct Engine<'p> {
     file_work: usize,
     /// Nested classes and functions met while analysing, analysed as roots afterwards.
     pending: Vec<(usize, &'p Class)>,
+    /// Whether a file reaches a sink's `imports` packages: (file, packages) → answer.
+    imports_seen: HashMap<(usize, *const Vec<String>), bool>,
 }
 
 impl<'p> Engine<'p> {
@@ -201,6 +223,7 @@ impl<'p> Engine<'p> {
             work: 0,
             file_work: 0,
             pending: Vec::new(),
+            imports_seen: HashMap::new(),
         }
     }
 
@@ -346,6 +369,29 @@ impl<'p> Engine<'p> {
                     f.span,
                     format!("parameter `{}` of public entry point `{name}`", p.name),
                 ));
+            }
+            if v.taint.is_none()
+                && !scalar
+                && self.rules.library != 0
+                && class.is_none()
+                && self.idx.library_entries.get(file).copied().unwrap_or(false)
+                && self.idx.units[file]
+                    .module
+                    .functions
+                    .iter()
+                    .any(|g| std::ptr::eq(g, f))
+            {
+                v.taint = Some(Taint::new(
+                    self.rules.library,
+                    file,
+                    f.span,
+                    format!("parameter `{}` of library function `{}`", p.name, f.name),
+                ));
+            }
+            // A recursive merge passes `target[key]` down as this parameter: it is an object
+            // reached by a key.
+            if v.ty.is_none() && self.rules.nested_keys != 0 && recursive_keyed_param(f, i) {
+                v.ty = Some(KEYED.into());
             }
             st.set(&p.name, v);
         }
@@ -663,5 +709,56 @@ def view(request):
     fn javascript_allow_lists_before_an_early_exit_validate() {
         let src = "const fs = require('fs')\nconst TYPES = ['pdf', 'txt']\nfunction a(req, res) {\n  if (TYPES.indexOf(req.params.t) === -1) return res.sendStatus(404)\n  fs.readFile('/x.' + req.params.t)\n}\nfunction b(req, res) {\n  if (!TYPES.includes(req.params.t)) return\n  fs.readFile('/x.' + req.params.t)\n}\nfunction c(req, res) {\n  if (TYPES.indexOf(req.params.t) !== -1) return\n  fs.readFile('/x.' + req.params.t)\n}\n";
         assert_eq!(lines("g.js", src, "javascript/path-traversal"), [13]);
+    }
+}
+
+/// `f` calls itself with an indexed value (`merge(target[key], source[key])`) at parameter
+/// position `i`, in its body or a callback inside it.
+fn recursive_keyed_param(f: &Function, i: usize) -> bool {
+    f.body.iter().any(|s| stmt_calls_keyed(s, &f.name, i))
+}
+
+fn stmt_calls_keyed(s: &Stmt, name: &str, i: usize) -> bool {
+    let e = |x: &Expr| expr_calls_keyed(x, name, i);
+    let b = |xs: &[Stmt]| xs.iter().any(|x| stmt_calls_keyed(x, name, i));
+    match s {
+        Stmt::Assign { value, .. } => value.as_ref().is_some_and(e),
+        Stmt::Expr(x, _) | Stmt::Throw(x) => e(x),
+        Stmt::Return(x, _) => x.as_ref().is_some_and(e),
+        Stmt::If {
+            cond, then, other, ..
+        } => e(cond) || b(then) || b(other),
+        Stmt::While { cond, body } => e(cond) || b(body),
+        Stmt::ForEach { iter, body, .. } => e(iter) || b(body),
+        Stmt::Switch { subject, cases, .. } => e(subject) || cases.iter().any(|c| b(&c.body)),
+        Stmt::Try {
+            body,
+            handlers,
+            finally,
+        } => b(body) || handlers.iter().any(|h| b(&h.body)) || b(finally),
+        Stmt::Block(xs) => b(xs),
+        _ => false,
+    }
+}
+
+fn expr_calls_keyed(x: &Expr, name: &str, i: usize) -> bool {
+    let e = |y: &Expr| expr_calls_keyed(y, name, i);
+    match x {
+        Expr::Call(c) => {
+            (c.name == name
+                && c.receiver
+                    .as_ref()
+                    .is_none_or(|r| matches!(r, Expr::Name(n) if n == "this"))
+                && matches!(c.args.get(i), Some(Expr::Index { .. })))
+                || c.receiver.as_ref().is_some_and(e)
+                || c.args.iter().any(e)
+        }
+        Expr::Lambda(f) => f.body.iter().any(|s| stmt_calls_keyed(s, name, i)),
+        Expr::Binary { left, right, .. } => e(left) || e(right),
+        Expr::Unary { expr, .. } | Expr::Cast { expr, .. } => e(expr),
+        Expr::Cond { cond, then, other } => e(cond) || e(then) || e(other),
+        Expr::Assign { value, .. } => e(value),
+        Expr::List(xs) | Expr::Concat(xs) | Expr::Unknown(xs) => xs.iter().any(e),
+        _ => false,
     }
 }

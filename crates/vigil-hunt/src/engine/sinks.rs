@@ -96,10 +96,27 @@ impl<'p> Engine<'p> {
                         .as_deref()
                         .is_some_and(|q| s.calls.iter().any(|p| qual_matches(q, p)))
             };
-            hit && s.name_re.as_ref().is_none_or(|re| re.is_match(&text(0)))
+            // Headers given as an object (`res.set({ 'Content-Type': 'text/xml' })`,
+            // `res.writeHead(200, { .. })`): a key matching `name` whose constant matches
+            // `value`.
+            let in_object = || {
+                let (Some(name_re), Some(value_re)) = (&s.name_re, &s.value_re) else {
+                    return false;
+                };
+                args.iter().any(|a| {
+                    matches!(a.elems.as_deref(), Some(Elems::Map(m)) if m.iter().any(|(k, v)| {
+                        name_re.is_match(k)
+                            && v.konst
+                                .as_ref()
+                                .is_some_and(|l| value_re.is_match(&self.sem.const_text(l)))
+                    }))
+                })
+            };
+            hit && ((s.name_re.as_ref().is_none_or(|re| re.is_match(&text(0)))
                 && s.value_re
                     .as_ref()
-                    .is_none_or(|re| !args.is_empty() && re.is_match(&text(args.len() - 1)))
+                    .is_none_or(|re| !args.is_empty() && re.is_match(&text(args.len() - 1))))
+                || in_object())
                 && s.kwarg.as_ref().is_none_or(|k| {
                     kwargs.iter().any(|(n, v)| {
                         n == k
@@ -246,7 +263,7 @@ impl<'p> Engine<'p> {
                 .iter()
                 .any(|s| self.spec_matches(s, site, args, kwargs) || name_matches(s, site.name))
             {
-                keep &= !bit;
+                keep &= !(bit | bit.checked_shl(CONSTRUCTED_SHIFT).unwrap_or(0));
             }
         }
         restrict(Some(t), keep)
@@ -265,7 +282,9 @@ impl<'p> Engine<'p> {
         let rules = self.rules;
         for (bit, rule) in &rules.taint {
             for spec in &rule.sinks {
-                if !self.spec_matches(spec, site, args, kwargs) {
+                if !self.spec_matches(spec, site, args, kwargs)
+                    || !self.file_imports(fr.file, &spec.imports)
+                {
                     continue;
                 }
                 let mut t: Option<Taint> = None;
@@ -305,6 +324,56 @@ impl<'p> Engine<'p> {
                 self.report(rule, fr.file, span, None, site.name);
             }
         }
+    }
+
+    /// `file` imports one of `packages`, or a project module it imports (to three levels)
+    /// does; true when `packages` is empty.
+    fn file_imports(&mut self, file: usize, packages: &Vec<String>) -> bool {
+        if packages.is_empty() {
+            return true;
+        }
+        let key = (file, packages as *const Vec<String>);
+        if let Some(&known) = self.imports_seen.get(&key) {
+            return known;
+        }
+        let is_package = |path: &str| {
+            packages.iter().any(|p| {
+                path == p
+                    || path
+                        .strip_prefix(p.as_str())
+                        .is_some_and(|r| r.starts_with('.'))
+            })
+        };
+        let mut seen = vec![file];
+        let mut level = vec![file];
+        let mut found = false;
+        'search: for _ in 0..3 {
+            let mut next = Vec::new();
+            for &f in &level {
+                for imp in &self.idx.units[f].module.imports {
+                    if is_package(&imp.path) {
+                        found = true;
+                        break 'search;
+                    }
+                    // `import { User } from './models/user'` names a member of the module.
+                    let mut files = self.idx.modules_named(&imp.path);
+                    if files.is_empty()
+                        && let Some((module, _)) = imp.path.rsplit_once('.')
+                    {
+                        files = self.idx.modules_named(module);
+                    }
+                    for &g in files {
+                        if !seen.contains(&g) {
+                            seen.push(g);
+                            next.push(g);
+                        }
+                    }
+                }
+            }
+            level = next;
+        }
+        self.imports_seen.insert(key, found);
+        found
     }
 
     /// A pattern's `context` condition: the statement's text or the enclosing function's
@@ -373,23 +442,34 @@ impl<'p> Engine<'p> {
         }
     }
 
-    /// `el.innerHTML = v` style sinks: a store into an attribute of any value.
+    /// `el.innerHTML = v` style sinks: a store into an attribute of any value, or of a value
+    /// of the spec's `types` (Koa's `ctx.body = v`, where an object is answered as JSON).
     pub(super) fn check_field_store(
         &mut self,
         fr: &Frame<'p>,
+        st: &State<'p>,
         obj: &'p Expr,
         name: &str,
         v: &Val<'p>,
         span: Span,
     ) {
         let Some(t) = v.all_taint() else { return };
+        let obj_ty = obj
+            .dotted()
+            .and_then(|d| st.get(&d))
+            .and_then(|o| o.ty.clone());
+        let is_object = matches!(v.ty.as_deref(), Some("dict" | "list"));
         let rules = self.rules;
         for (bit, rule) in &rules.taint {
             if t.mask & bit != 0
-                && rule
-                    .sinks
-                    .iter()
-                    .any(|spec| spec.field_stores.iter().any(|f| f == name))
+                && rule.sinks.iter().any(|spec| {
+                    spec.field_stores.iter().any(|f| f == name)
+                        && (spec.types.is_empty()
+                            || (!is_object
+                                && obj_ty
+                                    .as_deref()
+                                    .is_some_and(|o| spec.types.iter().any(|x| x == o))))
+                })
             {
                 let shown = match obj.dotted() {
                     Some(d) => format!("{d}.{name}"),
@@ -413,9 +493,16 @@ impl<'p> Engine<'p> {
         let (Some(a), Some(b)) = (outer.all_taint(), inner.all_taint()) else {
             return;
         };
+        // A fresh empty object (`if (!t[k]) t[k] = {}`) under `__proto__` replaces one
+        // object's prototype, not the shared one.
+        if v.all_taint().is_none() && v.elems.is_some() {
+            return;
+        }
         let rules = self.rules;
         for (bit, rule) in &rules.taint {
-            if a.mask & b.mask & bit != 0 && rule.sinks.iter().any(|spec| spec.nested_keys) {
+            if lifted(a.mask) & lifted(b.mask) & bit != 0
+                && rule.sinks.iter().any(|spec| spec.nested_keys)
+            {
                 let t = union(Some(a.clone()), v.all_taint().as_ref());
                 self.report(rule, fr.file, span, t.as_ref(), "obj[key][key] = value");
             }

@@ -97,7 +97,14 @@ impl<'p> Engine<'p> {
                         self.block(fr, &mut a, then);
                         self.block(fr, &mut b, other);
                         // An early exit on a check of the data validates it for the rest.
-                        if a.dead && !b.dead && other.is_empty() && exits(then) {
+                        // `if (!out.startsWith(root)) continue`: skipping what fails an
+                        // allow check guards the rest of the loop's body. (Skipping what is
+                        // in a deny list, `if (common.contains(h)) continue`, proves nothing.)
+                        let skips_failures = ends_in_continue(then)
+                            && (matches!(cond, Expr::Unary { op: UnOp::Not, .. })
+                                || names_prototype_key(cond));
+                        if a.dead && !b.dead && other.is_empty() && (exits(then) || skips_failures)
+                        {
                             self.apply_guard(fr, &mut b, cond);
                         }
                         *st = a.join(&b);
@@ -443,6 +450,7 @@ impl<'p> Engine<'p> {
             "endswith",
             "startsWith",
             "endsWith",
+            "includes",
             "contains",
             "matches",
             "match",
@@ -480,6 +488,16 @@ impl<'p> Engine<'p> {
                 BinOp::Eq | BinOp::Ne => {
                     let goes_on_when_equal = (*op == BinOp::Eq) != exits;
                     if !goes_on_when_equal {
+                        // Leaving when a key is `__proto__` or `constructor` keeps it off the
+                        // prototype (a deny check that is complete for prototype keys).
+                        let (l, r) = (self.eval(fr, st, left), self.eval(fr, st, right));
+                        for (a, b) in [(&l, &r), (&r, &l)] {
+                            if matches!(&b.konst, Some(Lit::Str(s)) if s == "__proto__" || s == "constructor")
+                                && let Some(t) = a.all_taint()
+                            {
+                                out.push(root_of(&t));
+                            }
+                        }
                         return;
                     }
                     let (l, r) = (self.eval(fr, st, left), self.eval(fr, st, right));
@@ -561,7 +579,8 @@ impl<'p> Engine<'p> {
                 }
             },
             Target::Field(obj, name) => {
-                self.check_field_store(fr, obj, name, &v, span);
+                self.check_field_store(fr, st, obj, name, &v, span);
+                self.retype_on_store(fr, st, obj, name, &v);
                 if let Some(d) = obj.dotted() {
                     self.set_field(st, &d, name, v);
                 } else {
@@ -574,6 +593,11 @@ impl<'p> Engine<'p> {
                 if let Expr::Index { index: outer, .. } = obj {
                     let k = self.eval(fr, st, outer);
                     self.check_nested_key_store(fr, &k, &i, &v, span);
+                } else if let Some(d) = obj.dotted()
+                    && st.get(&d).is_some_and(|o| o.ty.as_deref() == Some(KEYED))
+                {
+                    // `cur = cur[k1]; .. cur[k2] = v`: the object was reached by a key.
+                    self.check_nested_key_store(fr, &i, &i, &v, span);
                 }
                 if let Some(path) = obj.dotted() {
                     let cur = self.eval(fr, st, obj);
@@ -728,6 +752,34 @@ pub(super) fn with_field<'p>(obj: &Val<'p>, name: &str, v: Val<'p>) -> Val<'p> {
 
 /// The block leaves the function (return or throw) on its last statement; `continue` and
 /// `break` do not count, since skipping an item is not validating the next one.
+/// `key === '__proto__' || key === 'constructor'`: a deny check complete for what it
+/// guards against.
+fn names_prototype_key(cond: &Expr) -> bool {
+    match cond {
+        Expr::Binary {
+            op: BinOp::Or,
+            left,
+            right,
+        } => names_prototype_key(left) || names_prototype_key(right),
+        Expr::Binary {
+            op: BinOp::Eq,
+            left,
+            right,
+        } => [left, right]
+            .iter()
+            .any(|e| matches!(e.str_lit(), Some("__proto__" | "constructor"))),
+        _ => false,
+    }
+}
+
+fn ends_in_continue(stmts: &[Stmt]) -> bool {
+    match stmts.last() {
+        Some(Stmt::Continue) => true,
+        Some(Stmt::Block(b)) => ends_in_continue(b),
+        _ => false,
+    }
+}
+
 fn exits(stmts: &[Stmt]) -> bool {
     match stmts.last() {
         Some(Stmt::Return(..) | Stmt::Throw(_)) => true,

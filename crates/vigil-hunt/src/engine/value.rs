@@ -83,6 +83,29 @@ pub fn union(a: Option<Taint>, b: Option<&Taint>) -> Option<Taint> {
     }
 }
 
+/// Library inputs (see `LangRules::library`) carry their rules' bits shifted up by this
+/// much: they reach no sink until a string is built from them.
+pub const CONSTRUCTED_SHIFT: u32 = 64;
+
+/// Text built from `t` (`'git clone ' + url`, a template): library inputs in it now count
+/// for their rules.
+pub fn constructed(t: Option<Taint>) -> Option<Taint> {
+    t.map(|mut t| {
+        t.mask |= t.mask >> CONSTRUCTED_SHIFT;
+        t
+    })
+}
+
+/// The type of an object reached by an attacker-chosen key (`cur = cur[key]`, a merge's
+/// `target[key]` passed down its recursion): a store into it under another such key may
+/// write to a prototype.
+pub const KEYED: &str = "$keyed";
+
+/// Library-input bits count as the rules' own (for checks that need no text built).
+pub fn lifted(mask: Mask) -> Mask {
+    mask | (mask >> CONSTRUCTED_SHIFT)
+}
+
 /// Keep only the bits in `keep`; no bits left means clean.
 pub fn restrict(t: Option<Taint>, keep: Mask) -> Option<Taint> {
     t.and_then(|mut t| {
