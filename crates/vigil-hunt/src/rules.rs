@@ -97,6 +97,10 @@ pub struct CallSpec {
     pub typed_arg: Option<usize>,
     #[serde(default)]
     pub arg_types: Vec<String>,
+    /// Sink: the arguments count only where they can be text. A struct or map value given
+    /// there (gorm's `db.Where(&User{Name: n})`) is bound as parameters, not spliced in.
+    #[serde(default)]
+    pub text_args: bool,
     /// Pattern: a string literal assigned to a variable, field or key whose name matches
     /// this regex (hard-coded secrets). Literals shorter than 4 characters are ignored.
     #[serde(default)]
@@ -404,6 +408,10 @@ pub struct Library {
     /// Methods that store their arguments into the receiver (`sb.append(x)`, `list.add(x)`).
     #[serde(default)]
     pub mutators: Vec<String>,
+    /// Methods that read what a store holds under a key (`cache.Get(k)`, `m.Load(k)`): their
+    /// result is what was stored there, the receiver's data, not the key's.
+    #[serde(default)]
+    pub lookups: Vec<String>,
     /// Calls whose result is what their function argument returns for each element, none
     /// of the elements themselves (`stream.map(f)`, `optional.map(f)`, Python's `map(f, xs)`).
     #[serde(default)]
@@ -571,6 +579,7 @@ impl RuleSet {
                         entry.returns.extend(lib.returns);
                         entry.mutators.extend(lib.mutators);
                         entry.mappers.extend(lib.mappers);
+                        entry.lookups.extend(lib.lookups);
                         entry.unsafe_parsers.extend(lib.unsafe_parsers);
                         entry.params.extend(lib.params);
                         entry.scalar_types.extend(lib.scalar_types);
@@ -701,9 +710,14 @@ impl RuleSet {
             entry.cleansers.extend(lib.cleansers);
             entry.returns.extend(lib.returns);
             entry.mutators.extend(lib.mutators);
+            entry.mappers.extend(lib.mappers);
+            entry.lookups.extend(lib.lookups);
             entry.unsafe_parsers.extend(lib.unsafe_parsers);
             entry.params.extend(lib.params);
             entry.scalar_types.extend(lib.scalar_types);
+            entry.states.extend(lib.states);
+            entry.fills.extend(lib.fills);
+            entry.retypes.extend(lib.retypes);
         }
         let taint_rules = self
             .rules

@@ -209,6 +209,12 @@ impl<'p> Engine<'p> {
             }
             return Val::tainted(first.all_taint());
         }
+        // A library store read by a key gives what was stored, not the key.
+        if let Some(r) = recv
+            && self.rules.lib.lookups.iter().any(|m| m == &c.name)
+        {
+            return Val::tainted(r.all_taint());
+        }
         // Default: the result carries whatever went in.
         let mut t = recv.and_then(|r| r.all_taint());
         for a in args {
