@@ -102,6 +102,12 @@ fn receiver(method: Node, src: &[u8]) -> Option<(Option<String>, String)> {
     Some((name, ty))
 }
 
+/// A declared type as the engine names it: a pointer is the type it points to (Go reaches
+/// fields and methods through it alike), so `*store` is `store` and `*sql.DB` is `sql.DB`.
+fn declared_type(ty: &str) -> String {
+    ty.trim().trim_start_matches('*').trim().to_string()
+}
+
 /// `*pkg.Server[T]` → `Server`.
 fn base_type(ty: &str) -> String {
     let t = ty.trim().trim_start_matches('*').trim();
@@ -193,7 +199,7 @@ impl<'s> Lower<'s> {
                         if decl.kind() != "field_declaration" {
                             continue;
                         }
-                        let fty = field(decl, "type").map(|t| self.t(t).to_string());
+                        let fty = field(decl, "type").map(|t| declared_type(self.t(t)));
                         let names = fields(decl, "name");
                         if names.is_empty() {
                             // An embedded type: its methods are promoted.
@@ -229,7 +235,7 @@ impl<'s> Lower<'s> {
                 continue;
             }
             let ty = field(p, "type").map(|t| {
-                let t = self.t(t).to_string();
+                let t = declared_type(self.t(t));
                 if p.kind() == "variadic_parameter_declaration" {
                     format!("[]{t}")
                 } else {
@@ -261,7 +267,7 @@ impl<'s> Lower<'s> {
     fn result_type(&self, node: Node) -> Option<String> {
         let r = field(node, "result")?;
         if r.kind() != "parameter_list" {
-            return Some(self.t(r).to_string());
+            return Some(declared_type(self.t(r)));
         }
         let ps = self.params(Some(r));
         match ps.as_slice() {
@@ -365,7 +371,7 @@ impl<'s> Lower<'s> {
                             continue;
                         }
                         let names = fields(s, "name");
-                        let ty = field(s, "type").map(|t| self.t(t).to_string());
+                        let ty = field(s, "type").map(|t| declared_type(self.t(t)));
                         let values = field(s, "value").map(named_children).unwrap_or_default();
                         self.assign(&names, &values, ty, None, span(s), out);
                     }

@@ -97,6 +97,10 @@ pub struct CallSpec {
     pub typed_arg: Option<usize>,
     #[serde(default)]
     pub arg_types: Vec<String>,
+    /// Sink: the arguments count only where they can be text. A struct or map value given
+    /// there (gorm's `db.Where(&User{Name: n})`) is bound as parameters, not spliced in.
+    #[serde(default)]
+    pub text_args: bool,
     /// Pattern: a string literal assigned to a variable, field or key whose name matches
     /// this regex (hard-coded secrets). Literals shorter than 4 characters are ignored.
     #[serde(default)]
@@ -766,9 +770,13 @@ impl RuleSet {
             entry.lookups.extend(lib.lookups);
             entry.returns.extend(lib.returns);
             entry.mutators.extend(lib.mutators);
+            entry.mappers.extend(lib.mappers);
             entry.unsafe_parsers.extend(lib.unsafe_parsers);
             entry.params.extend(lib.params);
             entry.scalar_types.extend(lib.scalar_types);
+            entry.states.extend(lib.states);
+            entry.fills.extend(lib.fills);
+            entry.retypes.extend(lib.retypes);
         }
         let taint_rules = self
             .rules

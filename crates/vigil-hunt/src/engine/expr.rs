@@ -420,9 +420,13 @@ impl<'p> Engine<'p> {
         if let Some(e) = &o.elems
             && let Elems::Map(m) = &**e
         {
-            // Fields are kept apart: one that was never set holds none of the others' data.
+            // Fields are kept apart: one that was never set holds none of the others' data,
+            // but has the type its declaration gives.
             let mut v = m.get(name).cloned().unwrap_or_default();
             v.taint = union(v.taint, o.taint.as_ref());
+            if v.ty.is_none() {
+                v.ty = self.declared_field_type(fr, o.ty.as_deref(), name);
+            }
             return v;
         }
         let mut v = Val::tainted(o.all_taint());
@@ -434,18 +438,20 @@ impl<'p> Engine<'p> {
         }
         // A field of a project class has the type its declaration gives (`s.db` of a
         // `Server` whose `db` is a `*sql.DB`), so that methods called on it match by type.
-        if v.ty.is_none()
-            && let Some(ty) = &o.ty
-        {
-            v.ty = self
-                .idx
-                .classes_named(ty, fr.file)
-                .iter()
-                .find_map(|c| c.class.fields.iter().find(|f| f.name == name))
-                .and_then(|f| f.ty.as_deref())
-                .map(|t| simple_type(t).as_str().into());
+        if v.ty.is_none() {
+            v.ty = self.declared_field_type(fr, o.ty.as_deref(), name);
         }
         v
+    }
+
+    /// The simple type field `name` of a project class `ty` is declared with.
+    fn declared_field_type(&self, fr: &Frame<'p>, ty: Option<&str>, name: &str) -> Option<Rc<str>> {
+        self.idx
+            .classes_named(ty?, fr.file)
+            .iter()
+            .find_map(|c| c.class.fields.iter().find(|f| f.name == name))
+            .and_then(|f| f.ty.as_deref())
+            .map(|t| simple_type(t).as_str().into())
     }
 
     /// The label of the library source that attribute `name` of a `ty` value is

@@ -294,7 +294,9 @@ impl<'p> Engine<'p> {
                 };
                 if spec.kwargs.is_empty() || spec.args.is_some() {
                     for (i, a) in args.iter().enumerate() {
-                        if spec.args.as_ref().is_none_or(|s| s.contains(&i)) {
+                        if spec.args.as_ref().is_none_or(|s| s.contains(&i))
+                            && !(spec.text_args && is_structured(a))
+                        {
                             t = union(t, taint_of(a).as_ref());
                         }
                     }
@@ -680,6 +682,14 @@ fn argv_taint<'p>(
         return union(a.taint.clone(), first.all_taint().as_ref());
     }
     a.all_taint()
+}
+
+/// A struct, map or object value: fields by name, no text of its own.
+fn is_structured(v: &Val) -> bool {
+    v.konst.is_none()
+        && v.elems
+            .as_deref()
+            .is_some_and(|e| matches!(e, Elems::Map(_)))
 }
 
 pub(super) fn path_has_prefix(path: &str, prefix: &str) -> bool {

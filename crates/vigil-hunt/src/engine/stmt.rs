@@ -460,11 +460,12 @@ impl<'p> Engine<'p> {
             "isdigit",
             "isalpha",
             "isidentifier",
-            // Go: `strings.HasPrefix(p, base)`, `re.MatchString(s)`.
+            // Go: `strings.HasPrefix(p, base)`, `re.MatchString(s)`, `filepath.IsLocal(name)`.
             "HasPrefix",
             "HasSuffix",
             "Contains",
             "MatchString",
+            "IsLocal",
         ];
         match cond {
             Expr::Binary { op, left, right } => match op {
@@ -515,7 +516,7 @@ impl<'p> Engine<'p> {
                 op: UnOp::Not,
                 expr,
             } => self.guard_roots(fr, st, expr, !exits, out),
-            Expr::Call(c) if CHECKS.contains(&c.name.as_str()) => {
+            Expr::Call(c) if CHECKS.contains(&c.name.as_str()) || is_path_check_name(&c.name) => {
                 let mut vals = Vec::new();
                 if let Some(r) = &c.receiver {
                     vals.push(self.eval(fr, st, r));
@@ -798,6 +799,24 @@ fn is_validator_name(name: &str) -> bool {
         || ["issafe", "isvalid", "isallowed", "istrusted", "validate"]
             .iter()
             .any(|p| n.starts_with(p))
+}
+
+/// A project predicate that, by its name, checks a path for climbing out of a folder:
+/// `containsDotDot(name)`, `isPathTraversal(p)`, `isWithin(base, p)`, `isLocalPath(p)`.
+fn is_path_check_name(name: &str) -> bool {
+    let n = name.to_ascii_lowercase().replace('_', "");
+    [
+        "dotdot",
+        "traversal",
+        "islocal",
+        "iswithin",
+        "isinside",
+        "issubpath",
+        "withinroot",
+        "insecurepath",
+    ]
+    .iter()
+    .any(|p| n.contains(p))
 }
 
 fn root_of(t: &Taint) -> *const Step {
