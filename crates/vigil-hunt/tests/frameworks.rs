@@ -234,3 +234,40 @@ fn nestjs_controllers() {
 fn npm_library_entry_functions_are_library_input() {
     insta::assert_snapshot!("frameworks_npm_library", check_framework("npm-library"));
 }
+
+#[test]
+fn go_test_files_are_not_analysed_from_since_no_go_rule_reports_there() {
+    // A copy of the net/http app with a test file beside it, the way `go test` wants it.
+    let dir = std::env::temp_dir().join(format!("vigil-go-tests-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp folder");
+    let src = fixture_dir(&["frameworks", "nethttp"]);
+    let mut copied = 0;
+    for e in std::fs::read_dir(&src).expect("fixture").flatten() {
+        if e.path().extension().is_some_and(|x| x == "go") {
+            std::fs::copy(e.path(), dir.join(e.file_name())).expect("copy");
+            copied += 1;
+        }
+    }
+    std::fs::write(
+        dir.join("handlers_test.go"),
+        "package main\n\nimport (\n\t\"net/http\"\n\t\"os/exec\"\n)\n\nfunc helper(w http.ResponseWriter, r *http.Request) {\n\texec.Command(\"sh\", \"-c\", r.FormValue(\"cmd\")).Run()\n}\n",
+    )
+    .expect("test file");
+    let rules = builtin_rules();
+    let (report, stats) = vigil_hunt::scan(&[dir.clone()], &rules, &keep_all());
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(report.files_scanned, copied + 1);
+    assert_eq!(
+        stats.analysed, copied,
+        "the test file is parsed but not analysed from"
+    );
+    assert!(
+        report
+            .findings
+            .iter()
+            .all(|f| !f.location.path.ends_with("handlers_test.go")),
+        "{:#?}",
+        report.findings
+    );
+}
