@@ -255,7 +255,7 @@ fn go_test_files_are_not_analysed_from_since_no_go_rule_reports_there() {
     )
     .expect("test file");
     let rules = builtin_rules();
-    let (report, stats) = vigil_hunt::scan(&[dir.clone()], &rules, &keep_all());
+    let (report, stats) = vigil_hunt::scan(std::slice::from_ref(&dir), &rules, &keep_all());
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(report.files_scanned, copied + 1);
     assert_eq!(

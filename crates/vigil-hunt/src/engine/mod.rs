@@ -61,7 +61,7 @@ pub struct LangRules<'r> {
     /// The rules with a nested-key sink (prototype pollution).
     pub nested_keys: Mask,
     /// The rules that a library package's entry parameters taint for (`library_inputs`),
-    /// shifted by [`CONSTRUCTED_SHIFT`]: the caller passing a whole command or a whole
+    /// shifted by `CONSTRUCTED_SHIFT`: the caller passing a whole command or a whole
     /// program is the function's purpose; one built around the input is the finding.
     pub library: Mask,
     /// Whether public API parameters count as attacker data.
