@@ -315,15 +315,20 @@ fn sarif_for_go_files_is_sarif_2_1_0() {
     let dir = tempdir();
     let out = dir.path().join("go.sarif");
     let out_arg = out.to_str().expect("temporary path is UTF-8");
-    let run = vigil(&[
-        "hunt",
-        "crates/vigil-hunt/tests/fixtures/frameworks/go-module",
-        "rules/go/fixtures/weak-hash.bad.go",
-        "--format",
-        "sarif",
-        "-o",
-        out_arg,
-    ]);
+    // Run from the fixtures folder: scanned from the repository root, both paths would sit
+    // below a `tests` folder, which is test code where no Go rule reports.
+    let run = vigil_in(
+        &repo_root().join("crates/vigil-hunt/tests/fixtures/frameworks"),
+        &[
+            "hunt",
+            "go-module",
+            "../../../../../rules/go/fixtures/weak-hash.bad.go",
+            "--format",
+            "sarif",
+            "-o",
+            out_arg,
+        ],
+    );
     assert_eq!(run.code, 1, "{run:?}");
     let text = std::fs::read_to_string(&out).expect("the SARIF file was written");
     let sarif: Value = serde_json::from_str(&text).expect("the SARIF file is JSON");
