@@ -229,19 +229,19 @@ impl<'p> Engine<'p> {
             return false;
         }
         if let Some(re) = &spec.compiled {
+            // A module constant we cannot fold (`ssl.CERT_NONE`) is compared by its name.
+            let text_of = |v: &Val<'p>| match (&v.konst, &v.ty) {
+                (Some(l), _) => Some(self.sem.const_text(l)),
+                (None, Some(t)) if v.module_path.is_some() => Some(t.to_string()),
+                _ => None,
+            };
             let text = if let Some(k) = &spec.kwarg {
                 match option_value(args, kwargs, k) {
-                    Some(v) => v.konst.as_ref().map(|l| self.sem.const_text(l)),
+                    Some(v) => text_of(v),
                     None => return spec.missing,
                 }
             } else {
-                // A module constant we cannot fold is compared by its name.
-                args.get(spec.arg.unwrap_or(0))
-                    .and_then(|v| match (&v.konst, &v.ty) {
-                        (Some(l), _) => Some(self.sem.const_text(l)),
-                        (None, Some(t)) if v.module_path.is_some() => Some(t.to_string()),
-                        _ => None,
-                    })
+                args.get(spec.arg.unwrap_or(0)).and_then(text_of)
             };
             return text.is_some_and(|t| re.is_match(&t));
         }
