@@ -823,19 +823,8 @@ impl<'s> Lower<'s> {
                 }
             }
             "call_expression" => self.call(node, sp),
-            "type_conversion_expression" => {
-                let ty = field(node, "type")
-                    .map(|t| self.t(t).to_string())
-                    .unwrap_or_default();
-                let e = field(node, "operand")
-                    .map(|o| self.expr(o))
-                    .unwrap_or(Expr::Unknown(vec![]));
-                Expr::Cast {
-                    ty: base_type(&ty),
-                    expr: Box::new(e),
-                }
-            }
-            "type_assertion_expression" => {
+            // `T(x)` and `x.(T)`: the value, seen as a `T`.
+            "type_conversion_expression" | "type_assertion_expression" => {
                 let ty = field(node, "type")
                     .map(|t| self.t(t).to_string())
                     .unwrap_or_default();

@@ -497,6 +497,39 @@ pub struct Library {
     pub states: Vec<TypeState>,
 }
 
+impl Library {
+    /// Add another file's library to this one. Destructured whole, so that a new list
+    /// cannot be forgotten here (user rule folders once lost `mappers` that way).
+    fn absorb(&mut self, other: Library) {
+        let Library {
+            sources,
+            cleansers,
+            lookups,
+            returns,
+            mutators,
+            mappers,
+            unsafe_parsers,
+            params,
+            fills,
+            retypes,
+            scalar_types,
+            states,
+        } = other;
+        self.sources.extend(sources);
+        self.cleansers.extend(cleansers);
+        self.lookups.extend(lookups);
+        self.returns.extend(returns);
+        self.mutators.extend(mutators);
+        self.mappers.extend(mappers);
+        self.unsafe_parsers.extend(unsafe_parsers);
+        self.params.extend(params);
+        self.fills.extend(fills);
+        self.retypes.extend(retypes);
+        self.scalar_types.extend(scalar_types);
+        self.states.extend(states);
+    }
+}
+
 /// All rules and libraries for all languages.
 #[derive(Debug, Default)]
 pub struct RuleSet {
@@ -632,19 +665,7 @@ impl RuleSet {
                                 errors.push(invalid(&path, e));
                             }
                         }
-                        let entry = set.libraries.entry(lang).or_default();
-                        entry.sources.extend(lib.sources);
-                        entry.cleansers.extend(lib.cleansers);
-                        entry.lookups.extend(lib.lookups);
-                        entry.returns.extend(lib.returns);
-                        entry.mutators.extend(lib.mutators);
-                        entry.mappers.extend(lib.mappers);
-                        entry.unsafe_parsers.extend(lib.unsafe_parsers);
-                        entry.params.extend(lib.params);
-                        entry.scalar_types.extend(lib.scalar_types);
-                        entry.states.extend(lib.states);
-                        entry.fills.extend(lib.fills);
-                        for mut r in lib.retypes {
+                        for r in &mut lib.retypes {
                             for (i, re) in &r.when {
                                 match regex::Regex::new(re) {
                                     Ok(c) => r.compiled.push((*i, c)),
@@ -652,8 +673,8 @@ impl RuleSet {
                                         .push(invalid(&path, format!("bad regex `{re}`: {e}"))),
                                 }
                             }
-                            entry.retypes.push(r);
                         }
+                        set.libraries.entry(lang).or_default().absorb(lib);
                     }
                     Err(e) => errors.push(invalid(&path, e.to_string())),
                 }
@@ -764,19 +785,7 @@ impl RuleSet {
         }
         self.rules.extend(other.rules);
         for (lang, lib) in other.libraries {
-            let entry = self.libraries.entry(lang).or_default();
-            entry.sources.extend(lib.sources);
-            entry.cleansers.extend(lib.cleansers);
-            entry.lookups.extend(lib.lookups);
-            entry.returns.extend(lib.returns);
-            entry.mutators.extend(lib.mutators);
-            entry.mappers.extend(lib.mappers);
-            entry.unsafe_parsers.extend(lib.unsafe_parsers);
-            entry.params.extend(lib.params);
-            entry.scalar_types.extend(lib.scalar_types);
-            entry.states.extend(lib.states);
-            entry.fills.extend(lib.fills);
-            entry.retypes.extend(lib.retypes);
+            self.libraries.entry(lang).or_default().absorb(lib);
         }
         let taint_rules = self
             .rules
